@@ -1,0 +1,169 @@
+//! What a sealed blob *is*: the context bound into every envelope as AEAD
+//! associated data. A server that moves a blob to another item, vault, field,
+//! revision or key version makes decryption fail.
+//!
+//! The byte layout is normative; see `docs/format.md` §3.
+
+use crate::ids::{AccountId, ItemId, VaultId};
+
+/// The context of a sealed blob. Each variant has a fixed one-byte kind and a
+/// fixed field layout, so the encoding is unambiguous without length prefixes.
+///
+/// ```
+/// use vault_core::{Context, VaultId, ItemId};
+/// let ctx = Context::ItemDetails { vault: VaultId([1; 16]), item: ItemId([2; 16]), revision: 3 };
+/// assert_eq!(ctx.kind(), 7);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Context {
+    /// The account key, wrapped under the password-derived KEK.
+    AccountKey {
+        /// Owner.
+        account: AccountId,
+    },
+    /// The identity private keys (X25519 + Ed25519 seed), under the account key.
+    IdentityKeys {
+        /// Owner.
+        account: AccountId,
+    },
+    /// A vault key wrapped under a member's account key.
+    VaultKey {
+        /// The member whose account key wraps it.
+        account: AccountId,
+        /// The vault.
+        vault: VaultId,
+        /// Vault key generation (incremented on rotation).
+        key_version: u32,
+    },
+    /// Vault metadata (name, description) under the vault key.
+    VaultMeta {
+        /// The vault.
+        vault: VaultId,
+        /// Vault key generation that sealed it.
+        key_version: u32,
+    },
+    /// An item key wrapped under the vault key.
+    ItemKey {
+        /// The vault.
+        vault: VaultId,
+        /// The item.
+        item: ItemId,
+        /// Vault key generation that wraps it.
+        key_version: u32,
+    },
+    /// An item's overview (list-row fields) under the item key.
+    ItemOverview {
+        /// The vault.
+        vault: VaultId,
+        /// The item.
+        item: ItemId,
+        /// Item revision this blob belongs to.
+        revision: u64,
+    },
+    /// An item's details (every field) under the item key.
+    ItemDetails {
+        /// The vault.
+        vault: VaultId,
+        /// The item.
+        item: ItemId,
+        /// Item revision this blob belongs to.
+        revision: u64,
+    },
+}
+
+/// Domain-separation prefix of every associated-data string.
+pub(crate) const AAD_MAGIC: &[u8; 4] = b"VLT1";
+/// Longest encoded context: magic + version + alg + kind + 16 + 16 + 8.
+pub(crate) const MAX_AAD: usize = 4 + 3 + 16 + 16 + 8;
+
+/// Associated data on the stack (no allocation on the decrypt hot path).
+pub(crate) struct Aad {
+    buf: [u8; MAX_AAD],
+    len: usize,
+}
+
+impl Aad {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+    fn push(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
+            dst.copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+}
+
+impl Context {
+    /// The one-byte kind tag of this context.
+    pub fn kind(&self) -> u8 {
+        match self {
+            Context::AccountKey { .. } => 1,
+            Context::IdentityKeys { .. } => 2,
+            Context::VaultKey { .. } => 3,
+            Context::VaultMeta { .. } => 4,
+            Context::ItemKey { .. } => 5,
+            Context::ItemOverview { .. } => 6,
+            Context::ItemDetails { .. } => 7,
+        }
+    }
+
+    /// The associated data for this context under an envelope header.
+    pub(crate) fn aad(&self, version: u8, alg: u8) -> Aad {
+        let mut a = Aad {
+            buf: [0u8; MAX_AAD],
+            len: 0,
+        };
+        a.push(AAD_MAGIC);
+        a.push(&[version, alg, self.kind()]);
+        match self {
+            Context::AccountKey { account } | Context::IdentityKeys { account } => {
+                a.push(account.as_bytes())
+            }
+            Context::VaultKey {
+                account,
+                vault,
+                key_version,
+            } => {
+                a.push(account.as_bytes());
+                a.push(vault.as_bytes());
+                a.push(&key_version.to_be_bytes());
+            }
+            Context::VaultMeta { vault, key_version } => {
+                a.push(vault.as_bytes());
+                a.push(&key_version.to_be_bytes());
+            }
+            Context::ItemKey {
+                vault,
+                item,
+                key_version,
+            } => {
+                a.push(vault.as_bytes());
+                a.push(item.as_bytes());
+                a.push(&key_version.to_be_bytes());
+            }
+            Context::ItemOverview {
+                vault,
+                item,
+                revision,
+            }
+            | Context::ItemDetails {
+                vault,
+                item,
+                revision,
+            } => {
+                a.push(vault.as_bytes());
+                a.push(item.as_bytes());
+                a.push(&revision.to_be_bytes());
+            }
+        }
+        a
+    }
+
+    /// The associated-data bytes for this context (for other-language
+    /// implementations and test vectors).
+    pub fn aad_bytes(&self, version: u8, alg: crate::Algorithm) -> Vec<u8> {
+        self.aad(version, alg.id()).as_slice().to_vec()
+    }
+}

@@ -1,0 +1,33 @@
+//! Deterministic entry points for the test-vector generator and the binding
+//! vector suites. **Never use these in an application**: a repeated nonce under
+//! one key destroys confidentiality and authenticity. Enabled only with the
+//! `hazmat` feature.
+
+use crate::context::Context;
+use crate::envelope::{Algorithm, ENVELOPE_VERSION, Envelope};
+use crate::error::Result;
+use crate::secret::SymmetricKey;
+
+/// Seals with a caller-chosen nonce (its length must match `alg`).
+pub fn seal_with_nonce(
+    key: &SymmetricKey,
+    alg: Algorithm,
+    ctx: &Context,
+    nonce: &[u8],
+    plaintext: &[u8],
+) -> Result<Envelope> {
+    let aad = ctx.aad_bytes(ENVELOPE_VERSION, alg);
+    crate::envelope::seal_raw(key, alg, nonce, aad.get(6..).unwrap_or(&[]), plaintext)
+}
+
+/// Seals with a chosen nonce and raw context bytes (the part of the associated
+/// data after `"VLT1" || version || alg`).
+pub fn seal_raw_with_nonce(
+    key: &SymmetricKey,
+    alg: Algorithm,
+    context: &[u8],
+    nonce: &[u8],
+    plaintext: &[u8],
+) -> Result<Envelope> {
+    crate::envelope::seal_raw(key, alg, nonce, context, plaintext)
+}

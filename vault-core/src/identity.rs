@@ -1,0 +1,168 @@
+//! Per-user identity: an X25519 key to receive grants and an Ed25519 key to
+//! sign them, published as a self-signed [`PublicIdentity`], plus the
+//! fingerprint two people compare out of band.
+
+use crate::encoding::b64_array;
+use crate::error::{Error, Result};
+use crate::ids::AccountId;
+use core::fmt;
+use ed25519_dalek::Signer;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+/// The private half of an identity. Zeroized on drop; `Debug` is redacted.
+pub struct IdentityKeys {
+    pub(crate) x25519: x25519_dalek::StaticSecret,
+    pub(crate) ed25519: ed25519_dalek::SigningKey,
+}
+
+impl fmt::Debug for IdentityKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdentityKeys(<redacted>)")
+    }
+}
+
+impl Clone for IdentityKeys {
+    fn clone(&self) -> Self {
+        IdentityKeys {
+            x25519: self.x25519.clone(),
+            ed25519: self.ed25519.clone(),
+        }
+    }
+}
+
+impl IdentityKeys {
+    /// Fresh X25519 and Ed25519 keys.
+    pub fn generate(rng: &mut impl rand_core::CryptoRng) -> Self {
+        let mut x = Zeroizing::new([0u8; 32]);
+        let mut e = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(&mut x[..]);
+        rng.fill_bytes(&mut e[..]);
+        Self::from_secret_bytes(&x, &e)
+    }
+
+    pub(crate) fn from_secret_bytes(x25519: &[u8; 32], ed25519_seed: &[u8; 32]) -> Self {
+        IdentityKeys {
+            x25519: x25519_dalek::StaticSecret::from(*x25519),
+            ed25519: ed25519_dalek::SigningKey::from_bytes(ed25519_seed),
+        }
+    }
+
+    /// `x25519 secret || ed25519 seed`, the plaintext of the identity wrap.
+    pub(crate) fn to_secret_bytes(&self) -> Zeroizing<[u8; 64]> {
+        let mut out = Zeroizing::new([0u8; 64]);
+        out[..32].copy_from_slice(self.x25519.as_bytes());
+        out[32..].copy_from_slice(self.ed25519.as_bytes());
+        out
+    }
+
+    pub(crate) fn parse_secret_bytes(bytes: &[u8]) -> Result<Self> {
+        let arr: &[u8; 64] = bytes
+            .try_into()
+            .map_err(|_| Error::malformed("identity keys", "expected 64 bytes"))?;
+        let (x, e) = arr.split_at(32);
+        let x: Zeroizing<[u8; 32]> = Zeroizing::new(x.try_into().unwrap_or([0; 32]));
+        let e: Zeroizing<[u8; 32]> = Zeroizing::new(e.try_into().unwrap_or([0; 32]));
+        Ok(Self::from_secret_bytes(&x, &e))
+    }
+
+    /// Publishes the public halves, self-signed, for `account`.
+    pub fn public_identity(&self, account: AccountId) -> PublicIdentity {
+        let x25519 = x25519_dalek::PublicKey::from(&self.x25519).to_bytes();
+        let ed25519 = self.ed25519.verifying_key().to_bytes();
+        let msg = PublicIdentity::signed_bytes(&account, &x25519, &ed25519);
+        PublicIdentity {
+            account,
+            x25519,
+            ed25519,
+            signature: self.ed25519.sign(&msg).to_bytes(),
+        }
+    }
+
+    pub(crate) fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        self.ed25519.sign(msg).to_bytes()
+    }
+}
+
+/// The public identity the server's directory hands out. Self-signed, so the
+/// two keys cannot be mixed and matched; whether they belong to the person you
+/// think is what the [`fingerprint`](PublicIdentity::fingerprint) is for.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicIdentity {
+    /// Whose identity.
+    pub account: AccountId,
+    /// Receives grants.
+    #[serde(with = "b64_array")]
+    pub x25519: [u8; 32],
+    /// Signs grants.
+    #[serde(with = "b64_array")]
+    pub ed25519: [u8; 32],
+    /// Ed25519 signature over `"VLT1 identity" || account || x25519 || ed25519`.
+    #[serde(with = "b64_array")]
+    pub signature: [u8; 64],
+}
+
+impl PublicIdentity {
+    fn signed_bytes(account: &AccountId, x: &[u8; 32], e: &[u8; 32]) -> Vec<u8> {
+        let mut m = Vec::with_capacity(13 + 16 + 64);
+        m.extend_from_slice(b"VLT1 identity");
+        m.extend_from_slice(account.as_bytes());
+        m.extend_from_slice(x);
+        m.extend_from_slice(e);
+        m
+    }
+
+    /// Checks the self-signature and rejects low-order X25519 keys.
+    pub fn verify(&self) -> Result<()> {
+        let vk = self.verifying_key()?;
+        let msg = Self::signed_bytes(&self.account, &self.x25519, &self.ed25519);
+        let sig = ed25519_dalek::Signature::from_bytes(&self.signature);
+        vk.verify_strict(&msg, &sig)
+            .map_err(|_| Error::BadSignature("public identity"))?;
+        // A low-order X25519 key would make every grant to it readable by anyone.
+        let probe = x25519_dalek::StaticSecret::from([0x42u8; 32]);
+        if !probe
+            .diffie_hellman(&x25519_dalek::PublicKey::from(self.x25519))
+            .was_contributory()
+        {
+            return Err(Error::InvalidPeerValue("low-order X25519 identity key"));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn verifying_key(&self) -> Result<ed25519_dalek::VerifyingKey> {
+        ed25519_dalek::VerifyingKey::from_bytes(&self.ed25519)
+            .map_err(|_| Error::InvalidPeerValue("Ed25519 public key"))
+    }
+
+    /// The fingerprint people compare out of band, e.g. on a call:
+    /// `SHA-256("VLT1 fingerprint" || account || ed25519 || x25519)`, the first
+    /// 30 bytes read as six 5-byte big-endian numbers, each mod 100000, printed
+    /// as six groups of five digits (about 100 bits; Signal's safety-number scheme).
+    ///
+    /// ```
+    /// let mut rng = vault_core::rng::os_rng();
+    /// let keys = vault_core::IdentityKeys::generate(&mut rng);
+    /// let id = keys.public_identity(vault_core::AccountId([1; 16]));
+    /// let fp = id.fingerprint();
+    /// assert_eq!(fp.len(), 6 * 5 + 5);
+    /// ```
+    pub fn fingerprint(&self) -> String {
+        let d = Sha256::new()
+            .chain_update(b"VLT1 fingerprint")
+            .chain_update(self.account.as_bytes())
+            .chain_update(self.ed25519)
+            .chain_update(self.x25519)
+            .finalize();
+        let groups: Vec<String> = d
+            .chunks_exact(5)
+            .take(6)
+            .map(|c| {
+                let n = c.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+                format!("{:05}", n % 100_000)
+            })
+            .collect();
+        groups.join(" ")
+    }
+}

@@ -1,0 +1,499 @@
+//! The item model and item encryption.
+//!
+//! Each item revision gets a fresh random item key, wrapped by the vault key.
+//! The item is sealed in two parts under that key: a small *overview* (kind,
+//! title, subtitle, icon URL, tags) that the list screen decrypts for every
+//! item, and the *details* (the whole item) opened on demand. Both bind vault,
+//! item and revision in their associated data.
+
+use crate::context::Context;
+use crate::envelope::{Algorithm, Envelope};
+use crate::error::{Error, Result};
+use crate::ids::{ItemId, VaultId};
+use crate::secret::{SecretString, SymmetricKey};
+use crate::vault::VaultKey;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// Version of the item payload JSON (the `v` field of overview and details).
+pub const ITEM_PAYLOAD_VERSION: u8 = 1;
+
+/// An item's plaintext. Everything in it, names included, is encrypted.
+/// `Debug` output redacts secret fields.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// Display title.
+    pub title: String,
+    /// The typed content.
+    pub data: ItemData,
+    /// Free-form notes (may be sensitive).
+    #[serde(default, skip_serializing_if = "SecretString::is_empty")]
+    pub notes: SecretString,
+    /// User tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Pinned by the user.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub favorite: bool,
+    /// Extra user-defined fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<CustomField>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The type-specific part of an item.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ItemData {
+    /// A website or app login.
+    Login {
+        /// User name or email.
+        #[serde(default)]
+        username: String,
+        /// The password.
+        #[serde(default)]
+        password: SecretString,
+        /// Where it is used (also drives the icon).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        uris: Vec<String>,
+        /// TOTP secret (otpauth:// URI or base32).
+        #[serde(default, skip_serializing_if = "SecretString::is_empty")]
+        totp: SecretString,
+    },
+    /// Free text only (the item's notes hold it).
+    SecureNote,
+    /// An API key or a set of environment-style `KEY=VALUE` secrets.
+    ApiKey {
+        /// The variables, in order.
+        #[serde(default)]
+        entries: Vec<EnvEntry>,
+    },
+    /// A payment card.
+    Card {
+        /// Name on the card.
+        #[serde(default)]
+        cardholder: String,
+        /// Brand (Visa, Mastercard, …).
+        #[serde(default)]
+        brand: String,
+        /// Card number.
+        #[serde(default)]
+        number: SecretString,
+        /// Expiry month 1–12, as typed.
+        #[serde(default)]
+        exp_month: String,
+        /// Expiry year, as typed.
+        #[serde(default)]
+        exp_year: String,
+        /// Security code.
+        #[serde(default)]
+        code: SecretString,
+    },
+    /// A person's identity details.
+    Identity {
+        /// Full name.
+        #[serde(default)]
+        full_name: String,
+        /// Email.
+        #[serde(default)]
+        email: String,
+        /// Phone.
+        #[serde(default)]
+        phone: String,
+        /// Postal address.
+        #[serde(default)]
+        address: String,
+        /// Passport, ID card or licence number.
+        #[serde(default)]
+        document_number: SecretString,
+    },
+    /// An SSH key pair.
+    SshKey {
+        /// Private key (OpenSSH PEM).
+        #[serde(default)]
+        private_key: SecretString,
+        /// Public key (authorized_keys line).
+        #[serde(default)]
+        public_key: String,
+        /// Key fingerprint as shown by ssh-keygen.
+        #[serde(default)]
+        fingerprint: String,
+    },
+}
+
+/// One `KEY=VALUE` pair of an API-key item.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvEntry {
+    /// Variable name.
+    pub key: String,
+    /// Secret value.
+    pub value: SecretString,
+}
+
+impl EnvEntry {
+    /// Parses `.env`-style text: one `KEY=VALUE` per line, `#` comments and
+    /// blank lines ignored, optional `export ` prefix and matching quotes removed.
+    ///
+    /// ```
+    /// let e = vault_core::EnvEntry::parse_dotenv("export A=1\n# c\nB=\"two\"\n").unwrap();
+    /// assert_eq!(e[1].key, "B");
+    /// assert_eq!(e[1].value.expose_secret(), "two");
+    /// ```
+    pub fn parse_dotenv(text: &str) -> Result<Vec<EnvEntry>> {
+        let mut out = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let (k, v) = line
+                .split_once('=')
+                .ok_or_else(|| Error::malformed("env line", "expected KEY=VALUE"))?;
+            let k = k.trim();
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::malformed("env line", "invalid variable name"));
+            }
+            let v = v.trim();
+            let v = ['"', '\'']
+                .iter()
+                .find_map(|q| v.strip_prefix(*q).and_then(|s| s.strip_suffix(*q)))
+                .unwrap_or(v);
+            out.push(EnvEntry {
+                key: k.to_owned(),
+                value: SecretString::from(v),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A user-defined field.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomField {
+    /// Field name (encrypted like everything else).
+    pub name: String,
+    /// Field value.
+    pub value: SecretString,
+    /// How apps show it.
+    #[serde(default)]
+    pub kind: FieldKind,
+}
+
+/// How a custom field is displayed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// Plain text.
+    #[default]
+    Text,
+    /// Masked until revealed.
+    Hidden,
+    /// A URL.
+    Url,
+    /// `true`/`false`.
+    Boolean,
+}
+
+/// The kind of an item, as shown in lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// [`ItemData::Login`].
+    Login,
+    /// [`ItemData::SecureNote`].
+    SecureNote,
+    /// [`ItemData::ApiKey`].
+    ApiKey,
+    /// [`ItemData::Card`].
+    Card,
+    /// [`ItemData::Identity`].
+    Identity,
+    /// [`ItemData::SshKey`].
+    SshKey,
+}
+
+impl ItemData {
+    /// The kind of this data.
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            ItemData::Login { .. } => ItemKind::Login,
+            ItemData::SecureNote => ItemKind::SecureNote,
+            ItemData::ApiKey { .. } => ItemKind::ApiKey,
+            ItemData::Card { .. } => ItemKind::Card,
+            ItemData::Identity { .. } => ItemKind::Identity,
+            ItemData::SshKey { .. } => ItemKind::SshKey,
+        }
+    }
+}
+
+/// The overview: what a list screen shows. Sealed apart from the details.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overview {
+    /// Payload version ([`ITEM_PAYLOAD_VERSION`]).
+    pub v: u8,
+    /// Item kind.
+    pub kind: ItemKind,
+    /// Title.
+    pub title: String,
+    /// Secondary line (user name, masked card number, key name…). Never a secret.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subtitle: String,
+    /// URL to fetch an icon for (a login's first URI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// Tags, for filtering.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Pinned.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub favorite: bool,
+}
+
+impl Item {
+    /// Builds the overview shown in lists.
+    pub fn overview(&self) -> Overview {
+        let subtitle = match &self.data {
+            ItemData::Login { username, .. } => username.clone(),
+            ItemData::Card { brand, number, .. } => {
+                let digits: Vec<char> = number
+                    .expose_secret()
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let last4: String = digits.iter().skip(digits.len().saturating_sub(4)).collect();
+                match (brand.is_empty(), last4.is_empty()) {
+                    (_, true) => brand.clone(),
+                    (true, false) => format!("•••• {last4}"),
+                    (false, false) => format!("{brand} •••• {last4}"),
+                }
+            }
+            ItemData::Identity { full_name, .. } => full_name.clone(),
+            ItemData::ApiKey { entries } => entries
+                .iter()
+                .map(|e| e.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            ItemData::SshKey { fingerprint, .. } => fingerprint.clone(),
+            ItemData::SecureNote => String::new(),
+        };
+        let icon_url = match &self.data {
+            ItemData::Login { uris, .. } => uris.first().cloned(),
+            _ => None,
+        };
+        Overview {
+            v: ITEM_PAYLOAD_VERSION,
+            kind: self.data.kind(),
+            title: self.title.clone(),
+            subtitle,
+            icon_url,
+            tags: self.tags.clone(),
+            favorite: self.favorite,
+        }
+    }
+}
+
+/// Details envelope plaintext: `{"v":1,"item":{…}}`.
+#[derive(serde::Serialize)]
+struct DetailsOut<'a> {
+    v: u8,
+    item: &'a Item,
+}
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetailsIn {
+    v: u8,
+    item: Item,
+}
+
+/// An item as the server stores it (all ciphertext but ids and counters).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedItem {
+    /// The vault.
+    pub vault: VaultId,
+    /// The item.
+    pub item: ItemId,
+    /// Revision this blob was sealed for.
+    pub revision: u64,
+    /// Vault key generation wrapping `item_key`.
+    pub key_version: u32,
+    /// The item key under the vault key (`Context::ItemKey`).
+    pub item_key: Envelope,
+    /// [`Overview`] JSON under the item key (`Context::ItemOverview`).
+    pub overview: Envelope,
+    /// Details JSON under the item key (`Context::ItemDetails`).
+    pub details: Envelope,
+}
+
+/// One row of the list screen, or why that item could not be shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListRow {
+    /// The item.
+    pub item: ItemId,
+    /// Its revision.
+    pub revision: u64,
+    /// The decrypted overview.
+    pub overview: Overview,
+}
+
+impl VaultKey {
+    /// Encrypts `item` as revision `revision` of `item_id`, under a fresh item
+    /// key, with the default algorithm.
+    ///
+    /// ```
+    /// use vault_core::*;
+    /// let mut rng = vault_core::rng::os_rng();
+    /// let vk = VaultKey::generate(VaultId::generate(&mut rng), &mut rng);
+    /// let item = Item {
+    ///     title: "Bank".into(),
+    ///     data: ItemData::Login { username: "me".into(), password: "pw".into(), uris: vec![], totp: Default::default() },
+    ///     notes: Default::default(), tags: vec![], favorite: false, custom_fields: vec![],
+    /// };
+    /// let id = ItemId::generate(&mut rng);
+    /// let enc = vk.encrypt_item(id, 1, &item, &mut rng).unwrap();
+    /// assert_eq!(vk.decrypt_item(&enc).unwrap(), item);
+    /// assert_eq!(vk.decrypt_overview(&enc).unwrap().overview.subtitle, "me");
+    /// ```
+    pub fn encrypt_item(
+        &self,
+        item_id: ItemId,
+        revision: u64,
+        item: &Item,
+        rng: &mut impl rand_core::CryptoRng,
+    ) -> Result<EncryptedItem> {
+        self.encrypt_item_with(item_id, revision, item, Algorithm::default(), rng)
+    }
+
+    /// As [`encrypt_item`](Self::encrypt_item) with an explicit algorithm for the item's contents.
+    pub fn encrypt_item_with(
+        &self,
+        item_id: ItemId,
+        revision: u64,
+        item: &Item,
+        alg: Algorithm,
+        rng: &mut impl rand_core::CryptoRng,
+    ) -> Result<EncryptedItem> {
+        let item_key = SymmetricKey::generate(rng);
+        let overview = Zeroizing::new(
+            serde_json::to_vec(&item.overview()).map_err(|_| Error::InvalidArgument("item"))?,
+        );
+        let details = Zeroizing::new(
+            serde_json::to_vec(&DetailsOut {
+                v: ITEM_PAYLOAD_VERSION,
+                item,
+            })
+            .map_err(|_| Error::InvalidArgument("item"))?,
+        );
+        let (ov_ctx, de_ctx) = item_contexts(self.vault, item_id, revision);
+        Ok(EncryptedItem {
+            vault: self.vault,
+            item: item_id,
+            revision,
+            key_version: self.key_version,
+            item_key: self.wrap_item_key(&item_key, item_id, rng)?,
+            overview: Envelope::seal_with(&item_key, alg, &ov_ctx, &overview, rng)?,
+            details: Envelope::seal_with(&item_key, alg, &de_ctx, &details, rng)?,
+        })
+    }
+
+    pub(crate) fn wrap_item_key(
+        &self,
+        item_key: &SymmetricKey,
+        item: ItemId,
+        rng: &mut impl rand_core::CryptoRng,
+    ) -> Result<Envelope> {
+        let ctx = Context::ItemKey {
+            vault: self.vault,
+            item,
+            key_version: self.key_version,
+        };
+        Envelope::seal(&self.key, &ctx, item_key.expose_secret(), rng)
+    }
+
+    pub(crate) fn unwrap_item_key(&self, it: &EncryptedItem) -> Result<SymmetricKey> {
+        if it.vault != self.vault || it.key_version != self.key_version {
+            return Err(Error::Decrypt);
+        }
+        let ctx = Context::ItemKey {
+            vault: self.vault,
+            item: it.item,
+            key_version: self.key_version,
+        };
+        it.item_key.open_key(&self.key, &ctx)
+    }
+
+    /// Decrypts an item's details (the whole item).
+    pub fn decrypt_item(&self, it: &EncryptedItem) -> Result<Item> {
+        let key = self.unwrap_item_key(it)?;
+        let (_, ctx) = item_contexts(it.vault, it.item, it.revision);
+        let pt = it.details.open(&key, &ctx)?;
+        let d: DetailsIn = serde_json::from_slice(&pt)
+            .map_err(|_| Error::malformed("item details", "invalid item JSON"))?;
+        if d.v != ITEM_PAYLOAD_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "item payload",
+                version: d.v,
+            });
+        }
+        Ok(d.item.clone())
+    }
+
+    /// Decrypts only the overview (one key unwrap, one small open).
+    pub fn decrypt_overview(&self, it: &EncryptedItem) -> Result<ListRow> {
+        let key = self.unwrap_item_key(it)?;
+        let (ctx, _) = item_contexts(it.vault, it.item, it.revision);
+        let pt = it.overview.open(&key, &ctx)?;
+        let overview: Overview = serde_json::from_slice(&pt)
+            .map_err(|_| Error::malformed("item overview", "invalid overview JSON"))?;
+        if overview.v != ITEM_PAYLOAD_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "item payload",
+                version: overview.v,
+            });
+        }
+        Ok(ListRow {
+            item: it.item,
+            revision: it.revision,
+            overview,
+        })
+    }
+
+    /// Decrypts the list screen: one result per item, in order. A corrupt or
+    /// foreign item yields an error in its slot; the others still decrypt.
+    pub fn decrypt_list(&self, items: &[EncryptedItem]) -> Vec<Result<ListRow>> {
+        items.iter().map(|it| self.decrypt_overview(it)).collect()
+    }
+
+    /// [`decrypt_list`](Self::decrypt_list) on all cores (rayon).
+    #[cfg(feature = "parallel")]
+    pub fn decrypt_list_parallel(&self, items: &[EncryptedItem]) -> Vec<Result<ListRow>> {
+        use rayon::prelude::*;
+        items
+            .par_iter()
+            .with_min_len(256)
+            .map(|it| self.decrypt_overview(it))
+            .collect()
+    }
+}
+
+fn item_contexts(vault: VaultId, item: ItemId, revision: u64) -> (Context, Context) {
+    (
+        Context::ItemOverview {
+            vault,
+            item,
+            revision,
+        },
+        Context::ItemDetails {
+            vault,
+            item,
+            revision,
+        },
+    )
+}
