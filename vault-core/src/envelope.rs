@@ -15,7 +15,7 @@
 
 use crate::context::{AAD_MAGIC, Context};
 use crate::error::{Error, Result};
-use aead::{AeadInOut, KeyInit, inout::InOutBuf};
+use crate::primitives;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use core::fmt;
@@ -149,25 +149,18 @@ impl Envelope {
     }
 
     fn open_into(&self, key: &crate::SymmetricKey, aad: &[u8], out: &mut [u8]) -> Result<()> {
-        let nonce = self.nonce();
-        let ct = self.ciphertext();
-        let tag = self.tag();
-        let buf = InOutBuf::new(ct, out).map_err(|_| Error::Decrypt)?;
-        let res = match self.alg {
+        let (k, n, ct, tag) = (
+            key.expose_secret(),
+            self.nonce(),
+            self.ciphertext(),
+            self.tag(),
+        );
+        match self.alg {
             Algorithm::XChaCha20Poly1305 => {
-                let c = chacha20poly1305::XChaCha20Poly1305::new(key.expose_secret().into());
-                let n = nonce.try_into().map_err(|_| Error::Decrypt)?;
-                let t = tag.try_into().map_err(|_| Error::Decrypt)?;
-                c.decrypt_inout_detached(n, aad, buf, t)
+                primitives::xchacha20poly1305_open(k, n, aad, ct, tag, out)
             }
-            Algorithm::Aes256Gcm => {
-                let c = aes_gcm::Aes256Gcm::new(key.expose_secret().into());
-                let n = nonce.try_into().map_err(|_| Error::Decrypt)?;
-                let t = tag.try_into().map_err(|_| Error::Decrypt)?;
-                c.decrypt_inout_detached(n, aad, buf, t)
-            }
-        };
-        res.map_err(|_| Error::Decrypt)
+            Algorithm::Aes256Gcm => primitives::aes256gcm_open(k, n, aad, ct, tag, out),
+        }
     }
 
     /// Parses the binary form. Checks the header and lengths, not the tag.
@@ -237,7 +230,10 @@ impl Envelope {
 /// `"VLT1" || version || alg` prefix).
 fn ctx_bytes(ctx: &Context) -> Vec<u8> {
     let aad = ctx.aad(ENVELOPE_VERSION, 0);
-    aad.as_slice().get(AAD_MAGIC.len() + 2..).unwrap_or(&[]).to_vec()
+    aad.as_slice()
+        .get(AAD_MAGIC.len() + 2..)
+        .unwrap_or(&[])
+        .to_vec()
 }
 
 /// Seals with an explicit nonce and raw context bytes. The nonce must never
@@ -251,35 +247,29 @@ pub(crate) fn seal_raw(
     plaintext: &[u8],
 ) -> Result<Envelope> {
     if nonce.len() != alg.nonce_len() {
-        return Err(Error::InvalidArgument("nonce length does not match algorithm"));
+        return Err(Error::InvalidArgument(
+            "nonce length does not match algorithm",
+        ));
     }
     let mut aad = Vec::with_capacity(6 + context.len());
     aad.extend_from_slice(AAD_MAGIC);
     aad.extend_from_slice(&[ENVELOPE_VERSION, alg.id()]);
     aad.extend_from_slice(context);
 
-    let header = 2 + nonce.len();
-    let mut bytes = vec![0u8; header + plaintext.len() + TAG_LEN];
-    bytes[0] = ENVELOPE_VERSION;
-    bytes[1] = alg.id();
-    bytes[2..header].copy_from_slice(nonce);
-    let (body, tag_dst) = bytes[header..].split_at_mut(plaintext.len());
-    let buf = InOutBuf::new(plaintext, body).map_err(|_| Error::InvalidArgument("buffer"))?;
+    let mut bytes = Vec::with_capacity(2 + nonce.len() + plaintext.len() + TAG_LEN);
+    bytes.extend_from_slice(&[ENVELOPE_VERSION, alg.id()]);
+    bytes.extend_from_slice(nonce);
+    let header = bytes.len();
+    bytes.resize(header + plaintext.len(), 0);
+    let body = bytes.get_mut(header..).unwrap_or_default();
+    let k = key.expose_secret();
     let tag = match alg {
         Algorithm::XChaCha20Poly1305 => {
-            let c = chacha20poly1305::XChaCha20Poly1305::new(key.expose_secret().into());
-            let n = nonce.try_into().map_err(|_| Error::InvalidArgument("nonce"))?;
-            c.encrypt_inout_detached(n, &aad, buf)
-                .map(|t| t.to_vec())
+            primitives::xchacha20poly1305_seal(k, nonce, &aad, plaintext, body)?
         }
-        Algorithm::Aes256Gcm => {
-            let c = aes_gcm::Aes256Gcm::new(key.expose_secret().into());
-            let n = nonce.try_into().map_err(|_| Error::InvalidArgument("nonce"))?;
-            c.encrypt_inout_detached(n, &aad, buf).map(|t| t.to_vec())
-        }
-    }
-    .map_err(|_| Error::InvalidArgument("message too long"))?;
-    tag_dst.copy_from_slice(&tag);
+        Algorithm::Aes256Gcm => primitives::aes256gcm_seal(k, nonce, &aad, plaintext, body)?,
+    };
+    bytes.extend_from_slice(&tag);
     Ok(Envelope { bytes, alg })
 }
 

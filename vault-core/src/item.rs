@@ -19,7 +19,9 @@ pub const ITEM_PAYLOAD_VERSION: u8 = 1;
 
 /// An item's plaintext. Everything in it, names included, is encrypted.
 /// `Debug` output redacts secret fields.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize, ZeroizeOnDrop)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize, ZeroizeOnDrop,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// Display title.
@@ -186,7 +188,9 @@ pub struct CustomField {
 }
 
 /// How a custom field is displayed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// Plain text.

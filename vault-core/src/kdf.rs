@@ -278,7 +278,11 @@ pub fn derive_master_keys(
 ) -> Result<MasterKeys> {
     policy.check(&config.params)?;
     let stretched = stretch(password, &config.salt, &config.params)?;
-    Ok(master_keys_from_stretched(&stretched, secret_key, &config.salt))
+    Ok(master_keys_from_stretched(
+        &stretched,
+        secret_key,
+        &config.salt,
+    ))
 }
 
 /// The HKDF half of [`derive_master_keys`], for callers that already ran Argon2id.

@@ -59,6 +59,7 @@ pub mod identity;
 pub mod ids;
 pub mod item;
 pub mod kdf;
+pub mod primitives;
 pub mod rng;
 pub mod secret;
 pub mod secret_key;

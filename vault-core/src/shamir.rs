@@ -95,7 +95,9 @@ pub fn split(
     rng: &mut impl rand_core::CryptoRng,
 ) -> Result<Vec<Share>> {
     if threshold < 2 || shares < threshold {
-        return Err(Error::InvalidArgument("need 2 <= threshold <= shares <= 255"));
+        return Err(Error::InvalidArgument(
+            "need 2 <= threshold <= shares <= 255",
+        ));
     }
     if secret.is_empty() || secret.len() > 1024 {
         return Err(Error::InvalidArgument("secret must be 1..=1024 bytes"));
@@ -156,7 +158,9 @@ pub fn combine(shares: &[Share]) -> Result<SecretBytes> {
             shares
                 .iter()
                 .filter(|sj| sj.x != si.x)
-                .fold(1u8, |acc, sj| gf_mul(acc, gf_mul(sj.x, gf_inv(sj.x ^ si.x))))
+                .fold(1u8, |acc, sj| {
+                    gf_mul(acc, gf_mul(sj.x, gf_inv(sj.x ^ si.x)))
+                })
         })
         .collect();
     let mut ext = Zeroizing::new(vec![0u8; first.y.len()]);
@@ -168,7 +172,9 @@ pub fn combine(shares: &[Share]) -> Result<SecretBytes> {
     let split_at = ext.len().saturating_sub(TAG_LEN);
     let (secret, tag) = ext.split_at(split_at);
     if !bool::from(integrity_tag(secret).ct_eq(tag)) {
-        return Err(Error::Shamir("integrity check failed: a share is wrong or tampered"));
+        return Err(Error::Shamir(
+            "integrity check failed: a share is wrong or tampered",
+        ));
     }
     Ok(SecretBytes::from(secret.to_vec()))
 }
@@ -205,8 +211,8 @@ impl Share {
             return Err(Error::malformed("share", "truncated"));
         }
         let (hdr, y) = rest.split_at(6);
-        let [threshold, x, a, b2, c, d] = <[u8; 6]>::try_from(hdr)
-            .map_err(|_| Error::malformed("share", "truncated"))?;
+        let [threshold, x, a, b2, c, d] =
+            <[u8; 6]>::try_from(hdr).map_err(|_| Error::malformed("share", "truncated"))?;
         if threshold < 2 || x == 0 {
             return Err(Error::malformed("share", "threshold or index out of range"));
         }

@@ -198,7 +198,9 @@ impl UnlockedAccount {
     pub fn open_grant(&self, grant: &VaultGrant, sender: &PublicIdentity) -> Result<VaultKey> {
         grant.verify(sender)?;
         if grant.recipient != self.account {
-            return Err(Error::InvalidArgument("grant is addressed to another account"));
+            return Err(Error::InvalidArgument(
+                "grant is addressed to another account",
+            ));
         }
         let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(self.identity.x25519.as_bytes())
             .map_err(|_| Error::Decrypt)?;
