@@ -1,0 +1,312 @@
+//! Machine-readable performance figures for `bench/compare.sh`.
+//!
+//! Prints one `key=value` line per figure (times are medians over several
+//! timed batches measured with `std::time::Instant`). Build it the way apps
+//! ship the core:
+//!
+//! ```text
+//! cargo run --release -p vault-core --features parallel --example bench_figures
+//! ```
+//!
+//! Optional arguments select sections: `argon2`, `aead`, `field`, `unlock`
+//! (default: all). `BENCH_ARGON2_RUNS` sets the number of Argon2id runs (default 7).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use vault_core::{
+    AccountId, Algorithm, Context, EncryptedItem, Envelope, Item, ItemData, ItemId, KdfParams,
+    SymmetricKey, VaultId, VaultKey, primitives,
+};
+
+/// Median of a list of figures.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Median time of one call of `f`, in nanoseconds: `f` is run in `batches`
+/// timed batches of about `batch` wall time each (after one warm-up batch).
+fn time_per_op(batch: Duration, batches: usize, mut f: impl FnMut()) -> f64 {
+    // Calibrate: how many calls fill one batch.
+    let t0 = Instant::now();
+    let mut calls = 0u64;
+    while t0.elapsed() < batch / 4 {
+        f();
+        calls += 1;
+    }
+    let per_call = t0.elapsed().as_secs_f64() / calls as f64;
+    let iters = ((batch.as_secs_f64() / per_call) as u64).max(1);
+    let mut samples = Vec::with_capacity(batches);
+    for i in 0..=batches {
+        let t = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        let ns = t.elapsed().as_nanos() as f64 / iters as f64;
+        if i > 0 {
+            samples.push(ns); // batch 0 is warm-up
+        }
+    }
+    median(samples)
+}
+
+/// Median wall time of `runs` single calls (for slow operations), in ms.
+fn time_runs_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up (page faults, thread pool start)
+    let samples = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    median(samples)
+}
+
+fn emit(key: &str, value: f64) {
+    println!("{key}={value:.3}");
+}
+
+fn mbps(bytes: usize, ns_per_op: f64) -> f64 {
+    bytes as f64 / ns_per_op * 1e3 // bytes/ns = GB/s; ×1000 = MB/s
+}
+
+fn argon2_section() {
+    let runs: usize = std::env::var("BENCH_ARGON2_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let p = KdfParams::DEFAULT;
+    let pw = b"correct horse battery staple";
+    let salt = [7u8; 16];
+    let run = || {
+        black_box(vault_core::kdf::argon2id_raw(black_box(pw), &salt, &p).unwrap());
+    };
+    emit("argon2id_runs", runs as f64);
+    emit(
+        "argon2id_parallel_feature",
+        f64::from(u8::from(cfg!(feature = "parallel"))),
+    );
+    emit("argon2id_ms", time_runs_ms(runs, run));
+    #[cfg(feature = "parallel")]
+    {
+        emit("argon2id_threads", rayon::current_num_threads() as f64);
+        // Same build, lanes forced onto one thread: what the parallel lanes buy.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        emit(
+            "argon2id_1thread_ms",
+            pool.install(|| time_runs_ms(runs.min(5), run)),
+        );
+    }
+}
+
+fn aead_section() {
+    let key = [0x42u8; 32];
+    let sk = SymmetricKey::from_bytes(key);
+    let ctx = Context::ItemDetails {
+        vault: VaultId([1; 16]),
+        item: ItemId([2; 16]),
+        revision: 1,
+    };
+    let aad = [0u8; 13]; // TLS-record-sized AAD, as `openssl speed -aead` uses
+    let batch = Duration::from_millis(20);
+    let batches = 15;
+    let mut rng = vault_core::rng::os_rng();
+    for size in [256usize, 16384] {
+        let pt = vec![0xa5u8; size];
+        let mut out = vec![0u8; size];
+        let mut back = vec![0u8; size];
+
+        // Primitive level: caller buffers, no allocation, fixed nonce (as
+        // `openssl speed` does), one key setup per message.
+        macro_rules! prim {
+            ($name:literal, $seal:path, $open:path, $nlen:expr) => {{
+                let nonce = [9u8; $nlen];
+                let ns = time_per_op(batch, batches, || {
+                    black_box($seal(&key, &nonce, &aad, black_box(&pt), &mut out).unwrap());
+                });
+                emit(&format!("prim_seal_{}_{size}_MBps", $name), mbps(size, ns));
+                let tag = $seal(&key, &nonce, &aad, &pt, &mut out).unwrap();
+                let ns = time_per_op(batch, batches, || {
+                    $open(&key, &nonce, &aad, black_box(&out), &tag, &mut back).unwrap();
+                    black_box(&back);
+                });
+                emit(&format!("prim_open_{}_{size}_MBps", $name), mbps(size, ns));
+            }};
+        }
+        prim!(
+            "xchacha",
+            primitives::xchacha20poly1305_seal,
+            primitives::xchacha20poly1305_open,
+            24
+        );
+        prim!(
+            "chacha",
+            primitives::chacha20poly1305_seal,
+            primitives::chacha20poly1305_open,
+            12
+        );
+        prim!(
+            "aesgcm",
+            primitives::aes256gcm_seal,
+            primitives::aes256gcm_open,
+            12
+        );
+
+        // Envelope level: what callers get (fresh OS-random nonce, header,
+        // AAD from the context, output allocation).
+        for (name, alg) in [
+            ("xchacha", Algorithm::XChaCha20Poly1305),
+            ("aesgcm", Algorithm::Aes256Gcm),
+        ] {
+            let ns = time_per_op(batch, batches, || {
+                black_box(Envelope::seal_with(&sk, alg, &ctx, black_box(&pt), &mut rng).unwrap());
+            });
+            emit(&format!("env_seal_{name}_{size}_MBps"), mbps(size, ns));
+            let env = Envelope::seal_with(&sk, alg, &ctx, &pt, &mut rng).unwrap();
+            let ns = time_per_op(batch, batches, || {
+                black_box(black_box(&env).open(&sk, &ctx).unwrap());
+            });
+            emit(&format!("env_open_{name}_{size}_MBps"), mbps(size, ns));
+        }
+    }
+}
+
+fn field_section() {
+    // One small field: a 256 B secret stored as envelope text in JSON.
+    let mut rng = vault_core::rng::os_rng();
+    let sk = SymmetricKey::generate(&mut rng);
+    let ctx = Context::AccountKey {
+        account: AccountId([3; 16]),
+    };
+    let text = Envelope::seal(&sk, &ctx, &[0x61u8; 256], &mut rng)
+        .unwrap()
+        .to_text();
+    let ns = time_per_op(Duration::from_millis(20), 15, || {
+        let env = Envelope::from_text(black_box(&text)).unwrap();
+        black_box(env.open(&sk, &ctx).unwrap());
+    });
+    emit("field256_parse_open_ns", ns);
+    emit("field256_parse_open_ops_per_s", 1e9 / ns);
+}
+
+/// A realistic login item, about 500 B sealed (item key + overview + details).
+pub fn login_item(i: usize) -> Item {
+    const SITES: [&str; 8] = [
+        "github.com",
+        "mail.example.org",
+        "bank.example.com",
+        "aws.amazon.com",
+        "news.ycombinator.com",
+        "accounts.google.com",
+        "intranet.corp.example",
+        "shop.example.net",
+    ];
+    let site = SITES[i % SITES.len()];
+    Item {
+        title: format!("{site} ({i:05})"),
+        data: ItemData::Login {
+            username: format!("firstname.lastname+{i}@example.com"),
+            password: format!("Xk9#mQ2$vL7!pR4&wT{i:06}zN").into(),
+            uris: vec![format!("https://{site}/login"), format!("https://{site}/")],
+            totp: if i % 4 == 0 {
+                "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example".into()
+            } else {
+                Default::default()
+            },
+        },
+        notes: if i % 3 == 0 {
+            "Recovery codes are in the safe; rotate every 90 days.".into()
+        } else {
+            Default::default()
+        },
+        tags: vec!["work".into()],
+        favorite: i % 10 == 0,
+        custom_fields: vec![],
+    }
+}
+
+/// A vault key and `n` encrypted login items.
+pub fn build_vault(n: usize) -> (VaultKey, Vec<EncryptedItem>) {
+    let mut rng = vault_core::rng::os_rng();
+    let vk = VaultKey::generate(VaultId::generate(&mut rng), &mut rng);
+    let items = (0..n)
+        .map(|i| {
+            vk.encrypt_item(ItemId::generate(&mut rng), 1, &login_item(i), &mut rng)
+                .unwrap()
+        })
+        .collect();
+    (vk, items)
+}
+
+fn unlock_section() {
+    let n = 10_000;
+    let (vk, items) = build_vault(n);
+    let bytes: usize = items
+        .iter()
+        .map(|it| {
+            it.item_key.as_bytes().len()
+                + it.overview.as_bytes().len()
+                + it.details.as_bytes().len()
+        })
+        .sum();
+    emit("unlock_items", n as f64);
+    emit("unlock_sealed_bytes_per_item", bytes as f64 / n as f64);
+    let check = |rows: &[vault_core::Result<vault_core::ListRow>]| {
+        assert!(rows.iter().all(Result::is_ok));
+    };
+    check(&vk.decrypt_list(&items));
+    emit(
+        "unlock_1core_ms",
+        time_runs_ms(15, || {
+            black_box(vk.decrypt_list(black_box(&items)));
+        }),
+    );
+    #[cfg(feature = "parallel")]
+    {
+        check(&vk.decrypt_list_parallel(&items));
+        emit("unlock_threads", rayon::current_num_threads() as f64);
+        emit(
+            "unlock_allcores_ms",
+            time_runs_ms(15, || {
+                black_box(vk.decrypt_list_parallel(black_box(&items)));
+            }),
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let want = |s: &str| args.is_empty() || args.iter().any(|a| a == s);
+    emit(
+        "cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
+    );
+    if want("argon2") {
+        argon2_section();
+    }
+    if want("aead") {
+        aead_section();
+    }
+    if want("field") {
+        field_section();
+    }
+    if want("unlock") {
+        unlock_section();
+    }
+}
