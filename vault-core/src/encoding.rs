@@ -140,6 +140,16 @@ pub(crate) fn strip_separators(text: &str) -> String {
         .collect()
 }
 
+/// Strips a versioned code prefix such as `VK1` from an upper-cased, separator-free
+/// code, forgiving `I`/`L` typed for the digit 1 as the body's decoding does.
+pub(crate) fn strip_code_prefix<'a>(compact: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = compact.get(..prefix.len())?;
+    let same = head.bytes().zip(prefix.bytes()).all(|(h, p)| {
+        h == p || (p == b'1' && matches!(h, b'I' | b'L')) || (p == b'0' && h == b'O')
+    });
+    same.then(|| compact.get(prefix.len()..)).flatten()
+}
+
 /// Groups a code into blocks of `n` joined by hyphens.
 pub(crate) fn group(text: &str, n: usize) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / n);

@@ -70,8 +70,7 @@ impl SecretKey {
     /// look-alikes; a typo is reported as [`Error::Checksum`].
     pub fn parse(text: &str) -> Result<Self> {
         let compact = Zeroizing::new(strip_separators(text).to_ascii_uppercase());
-        let body = compact
-            .strip_prefix(PREFIX)
+        let body = crate::encoding::strip_code_prefix(&compact, PREFIX)
             .ok_or_else(|| Error::malformed("secret key", "must start with VK1"))?;
         let raw = Zeroizing::new(base32_decode(body, 18, "secret key")?);
         let mut key = [0u8; 16];

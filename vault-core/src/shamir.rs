@@ -246,8 +246,7 @@ impl Share {
     /// by the checksum).
     pub fn from_text(text: &str) -> Result<Self> {
         let compact = Zeroizing::new(strip_separators(text).to_ascii_uppercase());
-        let body = compact
-            .strip_prefix(PREFIX)
+        let body = crate::encoding::strip_code_prefix(&compact, PREFIX)
             .ok_or(Error::malformed("share", "must start with VS1"))?;
         let len = body.len() * 5 / 8;
         let raw = Zeroizing::new(base32_decode(body, len, "share")?);

@@ -1,0 +1,490 @@
+//! Replays every file in `test-vectors/` through vault-core's public API:
+//! deterministic operations must reproduce the committed bytes exactly, and
+//! every `fail_*` vector must fail with its recorded error code. The binding
+//! suites replay the same files the same way.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use vault_core::hazmat::{seal_with_nonce, seeded_rng};
+use vault_core::*;
+
+fn load(name: &str) -> Vec<Value> {
+    let path = format!("{}/../test-vectors/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(doc["operation"], name);
+    assert_eq!(doc["format_version"], 1);
+    let v = doc["vectors"].as_array().unwrap().clone();
+    assert!(!v.is_empty(), "{name}: no vectors");
+    v
+}
+
+fn unhex(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().unwrap()).unwrap()
+}
+fn arr32(v: &Value) -> [u8; 32] {
+    unhex(v).try_into().unwrap()
+}
+fn de<T: serde::de::DeserializeOwned>(v: &Value) -> T {
+    serde_json::from_value(v.clone()).unwrap()
+}
+fn ser<T: serde::Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap()
+}
+fn is_fail(v: &Value) -> bool {
+    v["name"].as_str().unwrap().starts_with("fail_")
+}
+fn code<T>(r: Result<T>) -> String {
+    match r {
+        Ok(_) => "NO ERROR".into(),
+        Err(e) => e.code().into(),
+    }
+}
+fn vault_key(v: &Value) -> VaultKey {
+    VaultKey::from_parts(
+        de(&v["vault"]),
+        v["key_version"].as_u64().unwrap() as u32,
+        SymmetricKey::from_bytes(arr32(&v["key_hex"])),
+    )
+}
+fn context(v: &Value) -> Context {
+    let id = |k: &str| v[k].as_str().unwrap().to_owned();
+    let kv = || v["key_version"].as_u64().unwrap() as u32;
+    let rev = || v["revision"].as_u64().unwrap();
+    match v["kind"].as_str().unwrap() {
+        "account_key" => Context::AccountKey {
+            account: id("account").parse().unwrap(),
+        },
+        "identity_keys" => Context::IdentityKeys {
+            account: id("account").parse().unwrap(),
+        },
+        "vault_key" => Context::VaultKey {
+            account: id("account").parse().unwrap(),
+            vault: id("vault").parse().unwrap(),
+            key_version: kv(),
+        },
+        "vault_meta" => Context::VaultMeta {
+            vault: id("vault").parse().unwrap(),
+            key_version: kv(),
+        },
+        "item_key" => Context::ItemKey {
+            vault: id("vault").parse().unwrap(),
+            item: id("item").parse().unwrap(),
+            key_version: kv(),
+        },
+        "item_overview" => Context::ItemOverview {
+            vault: id("vault").parse().unwrap(),
+            item: id("item").parse().unwrap(),
+            revision: rev(),
+        },
+        "item_details" => Context::ItemDetails {
+            vault: id("vault").parse().unwrap(),
+            item: id("item").parse().unwrap(),
+            revision: rev(),
+        },
+        other => panic!("unknown context kind {other}"),
+    }
+}
+
+#[test]
+fn kdf() {
+    for v in load("kdf") {
+        let cfg: KdfConfig = de(&v["kdf"]);
+        let pw = v["password"].as_str().unwrap();
+        if is_fail(&v) {
+            assert_eq!(v["policy"], "default");
+            let r = kdf::derive_master_keys(pw, None, &cfg, &KdfPolicy::default());
+            assert_eq!(code(r), v["error"], "{}", v["name"]);
+            continue;
+        }
+        let sk = v["secret_key_hex"]
+            .as_str()
+            .map(|h| SecretKey::from_bytes(hex::decode(h).unwrap().try_into().unwrap()));
+        let st = kdf::stretch(pw, &cfg.salt, &cfg.params).unwrap();
+        assert_eq!(
+            hex::encode(st.expose_secret()),
+            v["stretched_hex"],
+            "{}",
+            v["name"]
+        );
+        let keys = kdf::derive_master_keys(pw, sk.as_ref(), &cfg, &KdfPolicy::PERMISSIVE_TEST_ONLY)
+            .unwrap();
+        assert_eq!(
+            hex::encode(keys.auth_key.expose_secret()),
+            v["auth_key_hex"]
+        );
+        assert_eq!(hex::encode(keys.kek.expose_secret()), v["kek_hex"]);
+    }
+}
+
+#[test]
+fn hkdf() {
+    for v in load("hkdf") {
+        let st = SymmetricKey::from_bytes(arr32(&v["stretched_hex"]));
+        let salt: KdfSalt = de(&v["salt"]);
+        let plain = kdf::master_keys_from_stretched(&st, None, &salt);
+        assert_eq!(
+            hex::encode(plain.auth_key.expose_secret()),
+            v["auth_key_hex"]
+        );
+        assert_eq!(hex::encode(plain.kek.expose_secret()), v["kek_hex"]);
+        let sk = SecretKey::from_bytes(unhex(&v["secret_key_hex"]).try_into().unwrap());
+        let mixed = kdf::master_keys_from_stretched(&st, Some(&sk), &salt);
+        assert_eq!(
+            hex::encode(mixed.auth_key.expose_secret()),
+            v["with_secret_key"]["auth_key_hex"]
+        );
+        assert_eq!(
+            hex::encode(mixed.kek.expose_secret()),
+            v["with_secret_key"]["kek_hex"]
+        );
+    }
+}
+
+#[test]
+fn envelope() {
+    let (mut ok, mut fail) = (0, 0);
+    for v in load("envelope") {
+        let key = SymmetricKey::from_bytes(arr32(&v["key_hex"]));
+        let ctx = context(&v["context"]);
+        if is_fail(&v) {
+            let r = match v.get("envelope_text") {
+                Some(t) => {
+                    Envelope::from_text(t.as_str().unwrap()).and_then(|e| e.open(&key, &ctx))
+                }
+                None => {
+                    Envelope::from_bytes(unhex(&v["envelope_hex"])).and_then(|e| e.open(&key, &ctx))
+                }
+            };
+            assert_eq!(code(r), v["error"], "{}", v["name"]);
+            fail += 1;
+            continue;
+        }
+        let alg: Algorithm = de(&v["algorithm"]);
+        assert_eq!(
+            hex::encode(ctx.aad_bytes(1, alg)),
+            v["aad_hex"],
+            "{}",
+            v["name"]
+        );
+        let pt = unhex(&v["plaintext_hex"]);
+        let env = seal_with_nonce(&key, alg, &ctx, &unhex(&v["nonce_hex"]), &pt).unwrap();
+        assert_eq!(
+            hex::encode(env.as_bytes()),
+            v["envelope_hex"],
+            "{}",
+            v["name"]
+        );
+        assert_eq!(env.to_text(), v["envelope_text"]);
+        let parsed = Envelope::from_text(v["envelope_text"].as_str().unwrap()).unwrap();
+        assert_eq!(&parsed.open(&key, &ctx).unwrap()[..], &pt[..]);
+        ok += 1;
+    }
+    assert!(ok >= 14 && fail >= 10, "ok={ok} fail={fail}");
+}
+
+#[test]
+fn secret_key() {
+    for v in load("secret_key") {
+        if is_fail(&v) {
+            assert_eq!(
+                code(SecretKey::parse(v["text"].as_str().unwrap())),
+                v["error"],
+                "{}",
+                v["name"]
+            );
+            continue;
+        }
+        let sk = SecretKey::from_bytes(unhex(&v["bytes_hex"]).try_into().unwrap());
+        assert_eq!(sk.to_display_string(), v["text"]);
+        for t in v["also_parses"].as_array().unwrap() {
+            assert_eq!(SecretKey::parse(t.as_str().unwrap()).unwrap(), sk);
+        }
+    }
+}
+
+#[test]
+fn account() {
+    for v in load("account") {
+        let pw = v["password"].as_str().unwrap();
+        let sk = v["secret_key_hex"]
+            .as_str()
+            .map(|h| SecretKey::from_bytes(hex::decode(h).unwrap().try_into().unwrap()));
+        let params: KdfParams = de(&v["params"]);
+        let (acct, creds) = UnlockedAccount::create(
+            pw,
+            sk.as_ref(),
+            params,
+            &mut seeded_rng(arr32(&v["seed_hex"])),
+        )
+        .unwrap();
+        assert_eq!(ser(&creds.encrypted), v["encrypted"]);
+        assert_eq!(
+            hex::encode(creds.auth_key.expose_secret()),
+            v["auth_key_hex"]
+        );
+        assert_eq!(acct.fingerprint(), v["fingerprint"]);
+
+        let stored: EncryptedAccount = de(&v["encrypted"]);
+        let p = KdfPolicy::PERMISSIVE_TEST_ONLY;
+        let unlocked = stored.unlock(pw, sk.as_ref(), &p).unwrap();
+        assert_eq!(
+            hex::encode(unlocked.account_key().expose_secret()),
+            v["account_key_hex"]
+        );
+        assert_eq!(
+            code(stored.unlock(
+                v["fail_wrong_password"]["password"].as_str().unwrap(),
+                sk.as_ref(),
+                &p
+            )),
+            v["fail_wrong_password"]["error"]
+        );
+
+        let c = &v["change_password"];
+        let new_pw = c["new_password"].as_str().unwrap();
+        let changed = unlocked
+            .change_password(
+                &stored,
+                new_pw,
+                sk.as_ref(),
+                params,
+                &mut seeded_rng(arr32(&c["seed_hex"])),
+            )
+            .unwrap();
+        assert_eq!(ser(&changed.encrypted), c["encrypted"]);
+        assert_eq!(
+            hex::encode(changed.auth_key.expose_secret()),
+            c["auth_key_hex"]
+        );
+        let after: EncryptedAccount = de(&c["encrypted"]);
+        assert_eq!(
+            hex::encode(
+                after
+                    .unlock(new_pw, sk.as_ref(), &p)
+                    .unwrap()
+                    .account_key()
+                    .expose_secret()
+            ),
+            v["account_key_hex"]
+        );
+        assert_eq!(
+            code(after.unlock(pw, sk.as_ref(), &p)),
+            v["fail_old_password_after_change"]["error"]
+        );
+    }
+}
+
+#[test]
+fn vault() {
+    for v in load("vault") {
+        let (owner, _) = UnlockedAccount::create(
+            "pw",
+            None,
+            KdfParams::INSECURE_TEST_ONLY,
+            &mut seeded_rng(arr32(&v["owner_seed_hex"])),
+        )
+        .unwrap();
+        let meta: VaultMeta = de(&v["meta"]);
+        let (vk, enc, wrapped) = owner
+            .create_vault(&meta, &mut seeded_rng(arr32(&v["seed_hex"])))
+            .unwrap();
+        assert_eq!(vk, vault_key(&v["vault_key"]));
+        assert_eq!(ser(&enc), v["encrypted_vault"]);
+        assert_eq!(ser(&wrapped), v["wrapped_key"]);
+        assert_eq!(owner.unwrap_vault_key(&de(&v["wrapped_key"])).unwrap(), vk);
+        assert_eq!(vk.open_meta(&de(&v["encrypted_vault"])).unwrap(), meta);
+
+        let items: Vec<EncryptedItem> = de(&v["items"]);
+        let r = &v["rotate"];
+        let (next, next_meta, next_items) = vk
+            .rotate(&enc, &items, &mut seeded_rng(arr32(&r["seed_hex"])))
+            .unwrap();
+        assert_eq!(next, vault_key(&r["vault_key"]));
+        assert_eq!(ser(&next_meta), r["encrypted_vault"]);
+        assert_eq!(ser(&next_items), r["items"]);
+        for (old, new) in items.iter().zip(&next_items) {
+            assert_eq!(
+                vk.decrypt_item(old).unwrap(),
+                next.decrypt_item(new).unwrap()
+            );
+            assert_eq!(
+                old.details, new.details,
+                "rotation must not re-encrypt contents"
+            );
+            assert_eq!(
+                code(vk.decrypt_item(new)),
+                r["fail_old_key_on_rotated_item"]
+            );
+        }
+    }
+}
+
+#[test]
+fn item() {
+    for v in load("item") {
+        let vk = vault_key(&v["vault_key"]);
+        let enc: EncryptedItem = de(&v["encrypted"]);
+        if is_fail(&v) {
+            assert_eq!(code(vk.decrypt_item(&enc)), v["error"], "{}", v["name"]);
+            continue;
+        }
+        let item: Item = de(&v["item"]);
+        let alg: Algorithm = de(&v["algorithm"]);
+        let again = vk
+            .encrypt_item_with(
+                de(&v["item_id"]),
+                v["revision"].as_u64().unwrap(),
+                &item,
+                alg,
+                &mut seeded_rng(arr32(&v["seed_hex"])),
+            )
+            .unwrap();
+        assert_eq!(ser(&again), v["encrypted"], "{}", v["name"]);
+        assert_eq!(vk.decrypt_item(&enc).unwrap(), item);
+        assert_eq!(
+            ser(&vk.decrypt_overview(&enc).unwrap().overview),
+            v["overview"]
+        );
+    }
+}
+
+#[test]
+fn list() {
+    for v in load("list") {
+        let vk = vault_key(&v["vault_key"]);
+        let items: Vec<EncryptedItem> = de(&v["items"]);
+        let results = vk.decrypt_list(&items);
+        let expected = v["results"].as_array().unwrap();
+        assert_eq!(results.len(), expected.len());
+        assert!(results.iter().any(|r| r.is_err()) && results.iter().any(|r| r.is_ok()));
+        for (got, want) in results.iter().zip(expected) {
+            match got {
+                Ok(row) => {
+                    assert_eq!(ser(&row.overview), want["ok"]["overview"]);
+                    assert_eq!(ser(&row.item), want["ok"]["item"]);
+                }
+                Err(e) => assert_eq!(e.code(), want["error"]),
+            }
+        }
+    }
+}
+
+fn account_from_seed(name: &str, seed: &Value) -> UnlockedAccount {
+    UnlockedAccount::create(
+        name,
+        None,
+        KdfParams::INSECURE_TEST_ONLY,
+        &mut seeded_rng(arr32(seed)),
+    )
+    .unwrap()
+    .0
+}
+
+#[test]
+fn grant() {
+    for v in load("grant") {
+        let sender_id: PublicIdentity = de(&v["sender_identity"]);
+        let grant: VaultGrant = de(&v["grant"]);
+        if is_fail(&v) {
+            // The recipient account is rebuilt from its seed; the password is irrelevant to keys.
+            let who = account_from_seed("x", &v["recipient_seed_hex"]);
+            assert_eq!(
+                code(who.open_grant(&grant, &sender_id)),
+                v["error"],
+                "{}",
+                v["name"]
+            );
+            continue;
+        }
+        let sender = account_from_seed("alice", &v["sender_seed_hex"]);
+        let recipient = account_from_seed("bob", &v["recipient_seed_hex"]);
+        assert_eq!(ser(sender.public_identity()), v["sender_identity"]);
+        assert_eq!(ser(recipient.public_identity()), v["recipient_identity"]);
+        let vk = vault_key(&v["vault_key"]);
+        let role: Role = de(&v["role"]);
+        let again = sender
+            .grant_vault(
+                &vk,
+                recipient.public_identity(),
+                role,
+                &mut seeded_rng(arr32(&v["seed_hex"])),
+            )
+            .unwrap();
+        assert_eq!(ser(&again), v["grant"]);
+        assert_eq!(
+            hex::encode(VaultGrant::hpke_info(
+                &vk.vault_id(),
+                vk.key_version(),
+                &sender_id,
+                recipient.public_identity()
+            )),
+            v["hpke_info_hex"]
+        );
+        assert_eq!(recipient.open_grant(&grant, &sender_id).unwrap(), vk);
+    }
+}
+
+#[test]
+fn fingerprint() {
+    for v in load("fingerprint") {
+        let id: PublicIdentity = de(&v["identity"]);
+        if is_fail(&v) {
+            assert_eq!(code(id.verify()), v["error"]);
+            continue;
+        }
+        id.verify().unwrap();
+        assert_eq!(id.fingerprint(), v["fingerprint"]);
+    }
+}
+
+#[test]
+fn shamir() {
+    for v in load("shamir") {
+        if is_fail(&v) {
+            let r = match v.get("share_text") {
+                Some(t) => Share::from_text(t.as_str().unwrap()).map(|_| ()),
+                None => {
+                    let shares: Vec<Share> = v["share_bytes_hex"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|h| Share::from_bytes(&unhex(h)).unwrap())
+                        .collect();
+                    shamir::combine(&shares).map(|_| ())
+                }
+            };
+            assert_eq!(code(r), v["error"], "{}", v["name"]);
+            continue;
+        }
+        let secret = unhex(&v["secret_hex"]);
+        let k = v["threshold"].as_u64().unwrap() as u8;
+        let shares = shamir::split(
+            &secret,
+            k,
+            v["shares"].as_u64().unwrap() as u8,
+            &mut seeded_rng(arr32(&v["seed_hex"])),
+        )
+        .unwrap();
+        let texts: Vec<String> = shares.iter().map(Share::to_text).collect();
+        assert_eq!(ser(&texts), v["share_texts"]);
+        let parsed: Vec<Share> = v["share_texts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| Share::from_text(t.as_str().unwrap()).unwrap())
+            .collect();
+        // Every window of `threshold` consecutive shares recovers the secret.
+        for w in parsed.windows(usize::from(k)) {
+            assert_eq!(shamir::combine(w).unwrap().expose_secret(), &secret[..]);
+        }
+        for (s, h) in shares.iter().zip(v["share_bytes_hex"].as_array().unwrap()) {
+            assert_eq!(hex::encode(&s.to_bytes()[..]), h.as_str().unwrap());
+        }
+    }
+}
