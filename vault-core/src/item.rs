@@ -303,6 +303,54 @@ impl Item {
     }
 }
 
+impl Item {
+    /// Parses a details payload (`{"v":1,"item":{…}}`, the plaintext of the
+    /// details envelope), rejecting unknown versions and unknown fields.
+    pub fn from_payload(json: &[u8]) -> Result<Item> {
+        let d: DetailsIn = serde_json::from_slice(json)
+            .map_err(|_| Error::malformed("item details", "invalid item JSON"))?;
+        if d.v != ITEM_PAYLOAD_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "item payload",
+                version: d.v,
+            });
+        }
+        Ok(d.item)
+    }
+
+    /// The details payload for this item (what the details envelope seals).
+    pub fn to_payload(&self) -> Result<Zeroizing<Vec<u8>>> {
+        serde_json::to_vec(&DetailsOut {
+            v: ITEM_PAYLOAD_VERSION,
+            item: self,
+        })
+        .map(Zeroizing::new)
+        .map_err(|_| Error::InvalidArgument("item"))
+    }
+}
+
+impl Overview {
+    /// Parses an overview payload, rejecting unknown versions and fields.
+    pub fn from_payload(json: &[u8]) -> Result<Overview> {
+        let o: Overview = serde_json::from_slice(json)
+            .map_err(|_| Error::malformed("item overview", "invalid overview JSON"))?;
+        if o.v != ITEM_PAYLOAD_VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "item payload",
+                version: o.v,
+            });
+        }
+        Ok(o)
+    }
+}
+
+impl EncryptedItem {
+    /// Parses the stored JSON form of an encrypted item.
+    pub fn from_json(json: &str) -> Result<EncryptedItem> {
+        serde_json::from_str(json).map_err(|_| Error::malformed("encrypted item", "invalid JSON"))
+    }
+}
+
 /// Details envelope plaintext: `{"v":1,"item":{…}}`.
 #[derive(serde::Serialize)]
 struct DetailsOut<'a> {
@@ -388,13 +436,7 @@ impl VaultKey {
         let overview = Zeroizing::new(
             serde_json::to_vec(&item.overview()).map_err(|_| Error::InvalidArgument("item"))?,
         );
-        let details = Zeroizing::new(
-            serde_json::to_vec(&DetailsOut {
-                v: ITEM_PAYLOAD_VERSION,
-                item,
-            })
-            .map_err(|_| Error::InvalidArgument("item"))?,
-        );
+        let details = item.to_payload()?;
         let (ov_ctx, de_ctx) = item_contexts(self.vault, item_id, revision);
         Ok(EncryptedItem {
             vault: self.vault,
@@ -438,15 +480,7 @@ impl VaultKey {
         let key = self.unwrap_item_key(it)?;
         let (_, ctx) = item_contexts(it.vault, it.item, it.revision);
         let pt = it.details.open(&key, &ctx)?;
-        let d: DetailsIn = serde_json::from_slice(&pt)
-            .map_err(|_| Error::malformed("item details", "invalid item JSON"))?;
-        if d.v != ITEM_PAYLOAD_VERSION {
-            return Err(Error::UnsupportedVersion {
-                what: "item payload",
-                version: d.v,
-            });
-        }
-        Ok(d.item.clone())
+        Item::from_payload(&pt)
     }
 
     /// Decrypts only the overview (one key unwrap, one small open).
@@ -454,14 +488,7 @@ impl VaultKey {
         let key = self.unwrap_item_key(it)?;
         let (ctx, _) = item_contexts(it.vault, it.item, it.revision);
         let pt = it.overview.open(&key, &ctx)?;
-        let overview: Overview = serde_json::from_slice(&pt)
-            .map_err(|_| Error::malformed("item overview", "invalid overview JSON"))?;
-        if overview.v != ITEM_PAYLOAD_VERSION {
-            return Err(Error::UnsupportedVersion {
-                what: "item payload",
-                version: overview.v,
-            });
-        }
+        let overview = Overview::from_payload(&pt)?;
         Ok(ListRow {
             item: it.item,
             revision: it.revision,

@@ -59,6 +59,7 @@ pub mod identity;
 pub mod ids;
 pub mod item;
 pub mod kdf;
+pub mod opaque;
 pub mod primitives;
 pub mod rng;
 pub mod secret;
@@ -82,3 +83,8 @@ pub use secret_key::SecretKey;
 pub use shamir::Share;
 pub use sharing::{Role, VaultGrant};
 pub use vault::{EncryptedVault, VaultKey, VaultMeta, WrappedVaultKey};
+
+/// The README's example, compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
