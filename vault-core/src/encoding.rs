@@ -78,6 +78,11 @@ pub mod b64_array {
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+fn symbol(v: u32) -> char {
+    // The mask keeps the index below 32, so the fallback is unreachable.
+    char::from(CROCKFORD.get((v & 31) as usize).copied().unwrap_or(b'0'))
+}
+
 /// Crockford base32 (no padding), most significant bit first.
 pub(crate) fn base32_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
@@ -88,12 +93,12 @@ pub(crate) fn base32_encode(bytes: &[u8]) -> String {
         bits += 8;
         while bits >= 5 {
             bits -= 5;
-            out.push(char::from(CROCKFORD[((acc >> bits) & 31) as usize]));
+            out.push(symbol(acc >> bits));
         }
         acc &= (1 << bits) - 1;
     }
     if bits > 0 {
-        out.push(char::from(CROCKFORD[((acc << (5 - bits)) & 31) as usize]));
+        out.push(symbol(acc << (5 - bits)));
     }
     out
 }

@@ -51,8 +51,9 @@ impl IdentityKeys {
     /// `x25519 secret || ed25519 seed`, the plaintext of the identity wrap.
     pub(crate) fn to_secret_bytes(&self) -> Zeroizing<[u8; 64]> {
         let mut out = Zeroizing::new([0u8; 64]);
-        out[..32].copy_from_slice(self.x25519.as_bytes());
-        out[32..].copy_from_slice(self.ed25519.as_bytes());
+        let (x, e) = out.split_at_mut(32);
+        x.copy_from_slice(self.x25519.as_bytes());
+        e.copy_from_slice(self.ed25519.as_bytes());
         out
     }
 

@@ -54,14 +54,17 @@ impl SecretKey {
             .chain_update(b"VLT1 secret-key checksum")
             .chain_update(key)
             .finalize();
-        [d[0], d[1]]
+        let mut c = [0u8; 2];
+        c.copy_from_slice(d.get(..2).unwrap_or(&[0, 0]));
+        c
     }
 
     /// The printable form, e.g. `VK1-8Q3ZK-...`.
     pub fn to_display_string(&self) -> String {
         let mut raw = Zeroizing::new([0u8; 18]);
-        raw[..16].copy_from_slice(&self.0);
-        raw[16..].copy_from_slice(&Self::checksum(&self.0));
+        let (k, c) = raw.split_at_mut(16);
+        k.copy_from_slice(&self.0);
+        c.copy_from_slice(&Self::checksum(&self.0));
         let body = Zeroizing::new(base32_encode(&raw[..]));
         format!("{PREFIX}-{}", group(&body, 5))
     }

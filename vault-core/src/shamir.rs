@@ -229,7 +229,9 @@ impl Share {
             .chain_update(b"VLT1 share checksum")
             .chain_update(bytes)
             .finalize();
-        [d[0], d[1]]
+        let mut c = [0u8; 2];
+        c.copy_from_slice(d.get(..2).unwrap_or(&[0, 0]));
+        c
     }
 
     /// Printable form: `VS1-` then Crockford base32 of the binary form without
