@@ -10,7 +10,7 @@
 //! when the committed files differ from what this generator produces.
 
 use serde_json::{Value, json};
-use vault_core::hazmat::{seal_with_nonce, seeded_rng};
+use vault_core::hazmat::{export_identity_secrets, seal_with_nonce, seeded_rng};
 use vault_core::*;
 
 /// One vector file: its name (without `.json`) and its content.
@@ -345,6 +345,7 @@ fn envelope_vectors() -> Result<VectorFile> {
         &ctx,
     );
     fail("fail_empty", Vec::new(), &ctx);
+    fail("fail_header_only_version", vec![1], &ctx);
     let mut unknown_version = good.as_bytes().to_vec();
     if let Some(b) = unknown_version.get_mut(0) {
         *b = 2;
@@ -355,9 +356,34 @@ fn envelope_vectors() -> Result<VectorFile> {
         *b = 9;
     }
     fail("fail_unknown_algorithm", unknown_alg, &ctx);
+    // A text one character longer than a whole quantum is invalid, and one whose
+    // last character has non-zero unused bits is non-canonical.
+    let text = good.to_text();
+    // A 49-byte envelope leaves 4 unused bits in its last character; set one.
+    let odd = seal_with_nonce(
+        &key,
+        Algorithm::XChaCha20Poly1305,
+        &ctx,
+        &[7u8; 24],
+        b"secret!",
+    )?
+    .to_text();
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let last = odd
+        .chars()
+        .last()
+        .and_then(|c| alphabet.find(c))
+        .unwrap_or(0);
+    let mut noncanonical = odd
+        .get(..odd.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_owned();
+    noncanonical.push(alphabet.chars().nth(last + 1).unwrap_or('B'));
     for (name, text) in [
-        ("fail_text_padded", format!("{}=", good.to_text())),
-        ("fail_text_bad_alphabet", format!("{}+/", good.to_text())),
+        ("fail_text_padded", format!("{text}=")),
+        ("fail_text_bad_alphabet", format!("{text}+/")),
+        ("fail_text_truncated_quantum", format!("{text}A")),
+        ("fail_text_noncanonical", noncanonical),
     ] {
         v.push(json!({
             "name": name,
@@ -467,6 +493,14 @@ fn account_vectors() -> Result<VectorFile> {
                 "error": err_code(changed.encrypted.unlock(pw, sk.as_ref(), &KdfPolicy::PERMISSIVE_TEST_ONLY)),
             },
         }));
+    }
+    if let Some(first) = v.first().cloned() {
+        let mut future = first["encrypted"].clone();
+        future["v"] = json!(2);
+        v.push(json!({"name": "fail_unknown_record_version", "record_json": future.to_string(), "error": err_code(EncryptedAccount::from_json(&future.to_string()))}));
+        let mut extra = first["encrypted"].clone();
+        extra["surprise"] = json!(true);
+        v.push(json!({"name": "fail_unknown_field", "record_json": extra.to_string(), "error": err_code(EncryptedAccount::from_json(&extra.to_string()))}));
     }
     Ok(file(
         "account",
@@ -597,19 +631,26 @@ fn vault_vectors() -> Result<VectorFile> {
         .collect::<Result<_>>()?;
     let rs = seed("vault/rotate");
     let (next, next_meta, next_items) = vk.rotate(&enc_vault, &items, &mut seeded_rng(rs))?;
+    let ws = seed("vault/rotate/wrap");
+    let next_wrapped = acct.wrap_vault_key(&next, &mut seeded_rng(ws))?;
     Ok(file(
         "vault",
-        "Vault creation by the owner account (created with seeded_rng(owner_seed_hex), password 'pw', INSECURE_TEST_ONLY params): create_vault(meta) with seeded_rng(seed_hex). Rotation: VaultKey::rotate(vault, items) with seeded_rng(rotate.seed_hex) re-wraps item keys only; old key no longer opens the rotated items.",
+        "Vault creation by the owner account (created with seeded_rng(owner_seed_hex), password 'pw', INSECURE_TEST_ONLY params): create_vault(meta) with seeded_rng(seed_hex). Rotation: VaultKey::rotate(vault, items) with seeded_rng(rotate.seed_hex) re-wraps item keys only; old key no longer opens the rotated items (rotate.fail_old_key_on_rotated_item is that error code); the owner then wraps the new key with seeded_rng(rotate.wrap_seed_hex). owner_account_key_hex is given for independent decoders.",
         vec![json!({
             "name": "create_and_rotate",
             "owner_seed_hex": hx(&seed("vault/owner")),
+            "owner_account": acct.account_id(),
+            "owner_account_key_hex": hx(acct.account_key().expose_secret()),
             "seed_hex": hx(&s),
             "meta": meta,
             "vault_key": vault_key_json(&vk),
             "encrypted_vault": enc_vault,
             "wrapped_key": wrapped,
             "items": items,
+            "items_plaintext": sample_items().into_iter().take(2).collect::<Vec<_>>(),
             "rotate": {
+                "wrap_seed_hex": hx(&ws),
+                "wrapped_key": next_wrapped,
                 "seed_hex": hx(&rs),
                 "vault_key": vault_key_json(&next),
                 "encrypted_vault": next_meta,
@@ -750,6 +791,7 @@ fn grant_vectors() -> Result<VectorFile> {
         "vault_key": vault_key_json(&vk),
         "role": Role::Editor,
         "seed_hex": hx(&s),
+        "recipient_x25519_secret_hex": hx(export_identity_secrets(&bob).get(..32).unwrap_or_default()),
         "hpke_info_hex": hx(&VaultGrant::hpke_info(&vk.vault_id(), vk.key_version(), alice.public_identity(), bob.public_identity())),
         "grant": grant,
     })];
@@ -762,7 +804,23 @@ fn grant_vectors() -> Result<VectorFile> {
     let mut resigned = tampered_ct.clone();
     // Even a correctly signed grant with a bad ciphertext must not open.
     resigned.signature = [0; 64];
-    let cases: [(&str, VaultGrant, &UnlockedAccount, &PublicIdentity); 4] = [
+    let mut future = grant.clone();
+    future.v = 2;
+    let mut short_ct = grant.clone();
+    short_ct.ciphertext.truncate(47);
+    let cases: [(&str, VaultGrant, &UnlockedAccount, &PublicIdentity); 6] = [
+        (
+            "fail_unknown_grant_version",
+            future,
+            &bob,
+            alice.public_identity(),
+        ),
+        (
+            "fail_ciphertext_wrong_length",
+            short_ct,
+            &bob,
+            alice.public_identity(),
+        ),
         (
             "fail_role_escalated",
             tampered_role,
@@ -792,6 +850,8 @@ fn grant_vectors() -> Result<VectorFile> {
         v.push(json!({
             "name": name,
             "recipient_seed_hex": hx(&seed(match who.account_id() == mallory.account_id() { true => "grant/mallory", false => "grant/bob" })),
+            "recipient_account": who.account_id(),
+            "recipient_x25519_secret_hex": hx(export_identity_secrets(who).get(..32).unwrap_or_default()),
             "sender_identity": sender,
             "grant": g,
             "error": err_code(who.open_grant(&g, sender)),
@@ -885,6 +945,29 @@ fn shamir_vectors() -> Result<VectorFile> {
         .ok_or(Error::InvalidArgument("shares"))?;
     v.push(json!({"name": "fail_tampered_share", "share_bytes_hex": [hx(&tampered), hx(&second.to_bytes())], "error": combine(vec![tampered_share, second.clone()])}));
     v.push(json!({"name": "fail_mixed_splits", "share_bytes_hex": [hx(&first.to_bytes()), hx(&other.get(1).map(|s| s.to_bytes().to_vec()).unwrap_or_default())], "error": combine(vec![first.clone(), other.get(1).cloned().ok_or(Error::InvalidArgument("shares"))?])}));
+    let mut zero_x = first.to_bytes().to_vec();
+    if let Some(b) = zero_x.get_mut(2) {
+        *b = 0;
+    }
+    let mut k1 = first.to_bytes().to_vec();
+    if let Some(b) = k1.get_mut(1) {
+        *b = 1;
+    }
+    let mut v2 = first.to_bytes().to_vec();
+    if let Some(b) = v2.get_mut(0) {
+        *b = 2;
+    }
+    for (name, bytes) in [
+        ("fail_share_x_zero", zero_x),
+        ("fail_share_threshold_one", k1),
+        ("fail_share_unknown_version", v2),
+        (
+            "fail_share_too_short",
+            first.to_bytes().get(..20).unwrap_or_default().to_vec(),
+        ),
+    ] {
+        v.push(json!({"name": name, "share_bytes_hex": [hx(&bytes)], "error": err_code(Share::from_bytes(&bytes))}));
+    }
     v.push(json!({"name": "fail_too_few", "share_bytes_hex": [hx(&first.to_bytes())], "error": combine(vec![first.clone()])}));
     v.push(json!({"name": "fail_duplicate", "share_bytes_hex": [hx(&first.to_bytes()), hx(&first.to_bytes())], "error": combine(vec![first.clone(), first.clone()])}));
     let mut typo = texts.first().cloned().unwrap_or_default().into_bytes();

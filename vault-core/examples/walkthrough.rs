@@ -4,7 +4,12 @@
 //!
 //! Run: `cargo run -p vault-core --example walkthrough`
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use vault_core::*;
 

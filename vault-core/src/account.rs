@@ -205,6 +205,12 @@ impl EncryptedAccount {
                 version: self.v,
             });
         }
+        if self.public_identity.account != self.account {
+            return Err(Error::malformed(
+                "account record",
+                "public identity belongs to another account",
+            ));
+        }
         let raw = self.wrapped_identity.open(
             &account_key,
             &Context::IdentityKeys {

@@ -49,3 +49,9 @@ pub fn seeded_rng(seed: [u8; 32]) -> SeededRng {
 
 /// The type [`seeded_rng`] returns.
 pub type SeededRng = rand_chacha::ChaCha20Rng;
+
+/// The identity private keys (`x25519 secret || ed25519 seed`) of an unlocked
+/// account, so independent implementations can check grants in test vectors.
+pub fn export_identity_secrets(account: &crate::UnlockedAccount) -> zeroize::Zeroizing<[u8; 64]> {
+    account.identity.to_secret_bytes()
+}

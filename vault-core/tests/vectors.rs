@@ -211,6 +211,11 @@ fn secret_key() {
 #[test]
 fn account() {
     for v in load("account") {
+        if is_fail(&v) {
+            let r = EncryptedAccount::from_json(v["record_json"].as_str().unwrap());
+            assert_eq!(code(r), v["error"], "{}", v["name"]);
+            continue;
+        }
         let pw = v["password"].as_str().unwrap();
         let sk = v["secret_key_hex"]
             .as_str()
@@ -308,6 +313,18 @@ fn vault() {
         assert_eq!(next, vault_key(&r["vault_key"]));
         assert_eq!(ser(&next_meta), r["encrypted_vault"]);
         assert_eq!(ser(&next_items), r["items"]);
+        let next_wrapped = owner
+            .wrap_vault_key(&next, &mut seeded_rng(arr32(&r["wrap_seed_hex"])))
+            .unwrap();
+        assert_eq!(ser(&next_wrapped), r["wrapped_key"]);
+        assert_eq!(
+            hex::encode(owner.account_key().expose_secret()),
+            v["owner_account_key_hex"]
+        );
+        let plain: Vec<Item> = de(&v["items_plaintext"]);
+        for (p, it) in plain.iter().zip(&next_items) {
+            assert_eq!(&next.decrypt_item(it).unwrap(), p);
+        }
         for (old, new) in items.iter().zip(&next_items) {
             assert_eq!(
                 vk.decrypt_item(old).unwrap(),
@@ -449,15 +466,13 @@ fn shamir() {
         if is_fail(&v) {
             let r = match v.get("share_text") {
                 Some(t) => Share::from_text(t.as_str().unwrap()).map(|_| ()),
-                None => {
-                    let shares: Vec<Share> = v["share_bytes_hex"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|h| Share::from_bytes(&unhex(h)).unwrap())
-                        .collect();
-                    shamir::combine(&shares).map(|_| ())
-                }
+                None => v["share_bytes_hex"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| Share::from_bytes(&unhex(h)))
+                    .collect::<Result<Vec<Share>>>()
+                    .and_then(|shares| shamir::combine(&shares).map(|_| ())),
             };
             assert_eq!(code(r), v["error"], "{}", v["name"]);
             continue;
