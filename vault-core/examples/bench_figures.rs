@@ -18,11 +18,14 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../benches/fixtures/mod.rs"]
+mod fixtures;
+
+use fixtures::{build_vault, sealed_bytes_per_item};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use vault_core::{
-    AccountId, Algorithm, Context, EncryptedItem, Envelope, Item, ItemData, ItemId, KdfParams,
-    SymmetricKey, VaultId, VaultKey, primitives,
+    AccountId, Algorithm, Context, Envelope, ItemId, KdfParams, SymmetricKey, VaultId, primitives,
 };
 
 /// Median of a list of figures.
@@ -79,6 +82,10 @@ fn emit(key: &str, value: f64) {
     println!("{key}={value:.3}");
 }
 
+fn emit_str(key: &str, value: &str) {
+    println!("{key}={value}");
+}
+
 fn mbps(bytes: usize, ns_per_op: f64) -> f64 {
     bytes as f64 / ns_per_op * 1e3 // bytes/ns = GB/s; ×1000 = MB/s
 }
@@ -89,8 +96,17 @@ fn argon2_section() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(7);
     let p = KdfParams::DEFAULT;
-    let pw = b"correct horse battery staple";
-    let salt = [7u8; 16];
+    // The same inputs `bench/compare.sh` gives the C reference, so the
+    // outputs can be compared (proof that both ran the same parameters).
+    let pw = b"password";
+    let salt = *b"somesaltsomesalt";
+    let out = vault_core::kdf::argon2id_raw(pw, &salt, &p).unwrap();
+    let hex: String = out
+        .expose_secret()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    emit_str("argon2id_check_hex", &hex);
     let run = || {
         black_box(vault_core::kdf::argon2id_raw(black_box(pw), &salt, &p).unwrap());
     };
@@ -187,6 +203,37 @@ fn aead_section() {
     }
 }
 
+/// Fixed cost versus size: ns per seal at several sizes (investigation; not
+/// part of the default run).
+fn sweep_section() {
+    let key = [0x42u8; 32];
+    let aad = [0u8; 13];
+    for size in [0usize, 32, 64, 128, 256, 1024, 4096, 16384] {
+        let pt = vec![0xa5u8; size];
+        let mut out = vec![0u8; size];
+        let x = time_per_op(Duration::from_millis(10), 9, || {
+            black_box(
+                primitives::xchacha20poly1305_seal(&key, &[9; 24], &aad, black_box(&pt), &mut out)
+                    .unwrap(),
+            );
+        });
+        let c = time_per_op(Duration::from_millis(10), 9, || {
+            black_box(
+                primitives::chacha20poly1305_seal(&key, &[9; 12], &aad, black_box(&pt), &mut out)
+                    .unwrap(),
+            );
+        });
+        let a = time_per_op(Duration::from_millis(10), 9, || {
+            black_box(
+                primitives::aes256gcm_seal(&key, &[9; 12], &aad, black_box(&pt), &mut out).unwrap(),
+            );
+        });
+        emit(&format!("sweep_seal_ns_{size}_xchacha"), x);
+        emit(&format!("sweep_seal_ns_{size}_chacha"), c);
+        emit(&format!("sweep_seal_ns_{size}_aesgcm"), a);
+    }
+}
+
 fn field_section() {
     // One small field: a 256 B secret stored as envelope text in JSON.
     let mut rng = vault_core::rng::os_rng();
@@ -205,68 +252,14 @@ fn field_section() {
     emit("field256_parse_open_ops_per_s", 1e9 / ns);
 }
 
-/// A realistic login item, about 500 B sealed (item key + overview + details).
-pub fn login_item(i: usize) -> Item {
-    const SITES: [&str; 8] = [
-        "github.com",
-        "mail.example.org",
-        "bank.example.com",
-        "aws.amazon.com",
-        "news.ycombinator.com",
-        "accounts.google.com",
-        "intranet.corp.example",
-        "shop.example.net",
-    ];
-    let site = SITES[i % SITES.len()];
-    Item {
-        title: format!("{site} ({i:05})"),
-        data: ItemData::Login {
-            username: format!("firstname.lastname+{i}@example.com"),
-            password: format!("Xk9#mQ2$vL7!pR4&wT{i:06}zN").into(),
-            uris: vec![format!("https://{site}/login"), format!("https://{site}/")],
-            totp: if i % 4 == 0 {
-                "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example".into()
-            } else {
-                Default::default()
-            },
-        },
-        notes: if i % 3 == 0 {
-            "Recovery codes are in the safe; rotate every 90 days.".into()
-        } else {
-            Default::default()
-        },
-        tags: vec!["work".into()],
-        favorite: i % 10 == 0,
-        custom_fields: vec![],
-    }
-}
-
-/// A vault key and `n` encrypted login items.
-pub fn build_vault(n: usize) -> (VaultKey, Vec<EncryptedItem>) {
-    let mut rng = vault_core::rng::os_rng();
-    let vk = VaultKey::generate(VaultId::generate(&mut rng), &mut rng);
-    let items = (0..n)
-        .map(|i| {
-            vk.encrypt_item(ItemId::generate(&mut rng), 1, &login_item(i), &mut rng)
-                .unwrap()
-        })
-        .collect();
-    (vk, items)
-}
-
 fn unlock_section() {
     let n = 10_000;
     let (vk, items) = build_vault(n);
-    let bytes: usize = items
-        .iter()
-        .map(|it| {
-            it.item_key.as_bytes().len()
-                + it.overview.as_bytes().len()
-                + it.details.as_bytes().len()
-        })
-        .sum();
     emit("unlock_items", n as f64);
-    emit("unlock_sealed_bytes_per_item", bytes as f64 / n as f64);
+    emit(
+        "unlock_sealed_bytes_per_item",
+        sealed_bytes_per_item(&items),
+    );
     let check = |rows: &[vault_core::Result<vault_core::ListRow>]| {
         assert!(rows.iter().all(Result::is_ok));
     };
@@ -305,6 +298,9 @@ fn main() {
     }
     if want("field") {
         field_section();
+    }
+    if args.iter().any(|a| a == "sweep") {
+        sweep_section();
     }
     if want("unlock") {
         unlock_section();

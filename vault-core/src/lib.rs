@@ -60,12 +60,14 @@ pub mod ids;
 pub mod item;
 pub mod kdf;
 pub mod opaque;
+pub mod prelogin;
 pub mod primitives;
 pub mod rng;
 pub mod secret;
 pub mod secret_key;
 pub mod shamir;
 pub mod sharing;
+pub mod srp;
 pub mod vault;
 
 pub use account::{EncryptedAccount, NewCredentials, UnlockedAccount};

@@ -1,0 +1,19 @@
+//! Pre-login request JSON decoding: never panics, agrees with serde, and round-trips.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use vault_core::prelogin::PreloginRequest;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    let decoded = PreloginRequest::from_json(s).ok();
+    // serde inside a larger document must accept exactly the same inputs.
+    assert_eq!(serde_json::from_str::<PreloginRequest>(s).ok(), decoded);
+    if let Some(m) = decoded {
+        assert_eq!(
+            PreloginRequest::from_json(&m.to_json()).ok(),
+            Some(m.clone())
+        );
+    }
+});

@@ -1,0 +1,16 @@
+//! SRP server proof (M2) JSON decoding: never panics, agrees with serde, and round-trips.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use vault_core::srp::ServerProof;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    let decoded = ServerProof::from_json(s).ok();
+    // serde inside a larger document must accept exactly the same inputs.
+    assert_eq!(serde_json::from_str::<ServerProof>(s).ok(), decoded);
+    if let Some(m) = decoded {
+        assert_eq!(ServerProof::from_json(&m.to_json()).ok(), Some(m.clone()));
+    }
+});
