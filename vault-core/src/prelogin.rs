@@ -294,6 +294,26 @@ impl PreloginServer {
         }
     }
 
+    /// Pre-login for a server whose accounts use OPAQUE: the real KDF config,
+    /// or for an unknown identifier the same deterministic fake KDF config as
+    /// [`fake_response`](Self::fake_response), without an `srp` part. The
+    /// login that follows uses OPAQUE's own fake record
+    /// (`opaque::ServerLogin::start` with no record), so unknown accounts stay
+    /// indistinguishable from wrong passwords end to end.
+    pub fn respond_opaque(
+        &self,
+        identifier: &str,
+        kdf: Option<&KdfConfig>,
+    ) -> Result<PreloginResponse> {
+        match kdf {
+            Some(kdf) => Ok(PreloginResponse::new(*kdf, None)),
+            None => Ok(PreloginResponse::new(
+                *self.fake_response(identifier)?.kdf(),
+                None,
+            )),
+        }
+    }
+
     /// The fake answer for an identifier with no account.
     pub fn fake_response(&self, identifier: &str) -> Result<PreloginResponse> {
         check_identifier(identifier, "pre-login identifier")?;

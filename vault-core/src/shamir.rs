@@ -252,6 +252,9 @@ impl Share {
             .ok_or(Error::malformed("share", "must start with VS1"))?;
         let len = body.len() * 5 / 8;
         let raw = Zeroizing::new(base32_decode(body, len, "share")?);
+        if raw.len() < 3 {
+            return Err(Error::malformed("share", "truncated"));
+        }
         let split = raw.len().saturating_sub(2);
         let (payload, sum) = raw.split_at(split);
         let mut full = Zeroizing::new(Vec::with_capacity(payload.len() + 1));

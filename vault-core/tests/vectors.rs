@@ -503,3 +503,199 @@ fn shamir() {
         }
     }
 }
+
+fn js(v: &Value) -> String {
+    v.to_string()
+}
+
+#[test]
+fn srp() {
+    use vault_core::srp::{
+        ClientHello, ClientProof, ServerChallenge, SrpClient, SrpGroup, SrpRegistration, SrpServer,
+    };
+    for v in load("srp") {
+        let id = v["identifier"].as_str().unwrap();
+        let auth = SymmetricKey::from_bytes(arr32(&v["auth_key_hex"]));
+        let group = [SrpGroup::Rfc5054_3072, SrpGroup::Rfc5054_4096]
+            .into_iter()
+            .find(|g| g.name() == v["group"])
+            .unwrap();
+        let record = SrpClient::register(
+            id,
+            &auth,
+            group,
+            &mut seeded_rng(arr32(&v["register_seed_hex"])),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&record.to_json()).unwrap(),
+            v["registration"]
+        );
+        let (client, hello) = SrpClient::start(
+            id,
+            &auth,
+            group,
+            &mut seeded_rng(arr32(&v["client_seed_hex"])),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&hello.to_json()).unwrap(),
+            v["client_hello"]
+        );
+        // The server side is driven from the committed messages, as a server would.
+        let stored = SrpRegistration::from_json(&js(&v["registration"])).unwrap();
+        let hello_in = ClientHello::from_json(&js(&v["client_hello"])).unwrap();
+        let (server, challenge) = SrpServer::start(
+            &stored,
+            &hello_in,
+            &mut seeded_rng(arr32(&v["server_seed_hex"])),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&challenge.to_json()).unwrap(),
+            v["server_challenge"]
+        );
+        let (client, proof) = client
+            .process_challenge(&ServerChallenge::from_json(&js(&v["server_challenge"])).unwrap())
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&proof.to_json()).unwrap(),
+            v["client_proof"]
+        );
+        let (server_proof, server_key) = server
+            .finish(&ClientProof::from_json(&js(&v["client_proof"])).unwrap())
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&server_proof.to_json()).unwrap(),
+            v["server_proof"]
+        );
+        let key = client.verify_server(&server_proof).unwrap();
+        assert_eq!(hex::encode(key.expose_secret()), v["session_key_hex"]);
+        assert_eq!(key, server_key);
+
+        let f = &v["fail_wrong_password"];
+        let (server, _) = SrpServer::start(
+            &stored,
+            &hello_in,
+            &mut seeded_rng(arr32(&v["server_seed_hex"])),
+        )
+        .unwrap();
+        let bad = ClientProof::from_json(&js(&f["client_proof"])).unwrap();
+        assert_eq!(code(server.finish(&bad)), f["error"]);
+    }
+}
+
+#[test]
+fn opaque() {
+    use vault_core::opaque::*;
+    for v in load("opaque") {
+        let id = v["identifier"].as_str().unwrap();
+        let auth = SymmetricKey::from_bytes(arr32(&v["auth_key_hex"]));
+        if is_fail(&v) {
+            let ke2 = Ke2::from_json(&js(&v["ke2"])).unwrap();
+            let (login, ke1) = ClientLogin::start(id, &auth, &mut seeded_rng([0; 32])).unwrap();
+            let _ = ke1;
+            // The client's ephemeral state differs from the vector's, so any KE2
+            // fails for it; the check that matters is the error code.
+            assert_eq!(
+                code(login.finish(&ke2, &mut seeded_rng([0; 32]))),
+                v["error"],
+                "{}",
+                v["name"]
+            );
+            continue;
+        }
+        let s = |k: &str| seeded_rng(arr32(&v["seeds"][k]));
+        let setup = ServerSetup::generate(&mut s("setup"));
+        assert_eq!(
+            serde_json::from_str::<Value>(setup.to_json().expose_secret()).unwrap(),
+            v["server_setup"]
+        );
+        assert_eq!(hex::encode(setup.public_key()), v["server_public_key_hex"]);
+        let (reg, request) =
+            ClientRegistration::start(id, &auth, &mut s("registration_start")).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&request.to_json()).unwrap(),
+            v["registration_request"]
+        );
+        let response = setup
+            .registration_response(
+                id,
+                &RegistrationRequest::from_json(&js(&v["registration_request"])).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&response.to_json()).unwrap(),
+            v["registration_response"]
+        );
+        let registered = reg
+            .finish(&response, &mut s("registration_finish"))
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&registered.record.to_json()).unwrap(),
+            v["registration_record"]
+        );
+        assert_eq!(
+            hex::encode(registered.export_key.expose_secret()),
+            v["export_key_hex"]
+        );
+        let record = RegistrationRecord::from_json(&js(&v["registration_record"])).unwrap();
+        let (login, ke1) = ClientLogin::start(id, &auth, &mut s("login_start")).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&ke1.to_json()).unwrap(),
+            v["ke1"]
+        );
+        let (server, ke2) = ServerLogin::start(
+            &setup,
+            id,
+            Some(&record),
+            &Ke1::from_json(&js(&v["ke1"])).unwrap(),
+            &mut s("login_server"),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&ke2.to_json()).unwrap(),
+            v["ke2"]
+        );
+        let done = login.finish(&ke2, &mut s("login_finish")).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&done.ke3.to_json()).unwrap(),
+            v["ke3"]
+        );
+        assert_eq!(
+            hex::encode(done.session_key.expose_secret()),
+            v["session_key_hex"]
+        );
+        let server_key = server
+            .finish(&Ke3::from_json(&js(&v["ke3"])).unwrap())
+            .unwrap();
+        assert_eq!(server_key, done.session_key);
+    }
+}
+
+#[test]
+fn prelogin() {
+    use vault_core::prelogin::PreloginServer;
+    use vault_core::srp::SrpGroup;
+    for v in load("prelogin") {
+        let server = PreloginServer::new(
+            SymmetricKey::from_bytes(arr32(&v["server_secret_hex"])),
+            de(&v["kdf_params"]),
+            SrpGroup::Rfc5054_3072,
+        );
+        let id = v["identifier"].as_str().unwrap();
+        assert_eq!(
+            serde_json::from_str::<Value>(&server.fake_response(id).unwrap().to_json()).unwrap(),
+            v["srp_response"]
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&server.respond_opaque(id, None).unwrap().to_json())
+                .unwrap(),
+            v["opaque_response"]
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&server.fake_srp_record(id).unwrap().to_json()).unwrap(),
+            v["fake_srp_record"]
+        );
+    }
+}

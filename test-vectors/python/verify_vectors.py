@@ -1,0 +1,1867 @@
+#!/usr/bin/env python3
+"""Independent Python check of Vault's test vectors, written from docs/format.md only.
+
+Every format, derivation and decoding rule below was taken from docs/format.md
+(section numbers in comments).  No Rust source was consulted.  Where the spec
+is silent and a choice had to be made, the comment says GUESS.
+
+Usage:  python verify_vectors.py [--rng] [--vectors DIR] [--hpke-kat FILE]
+
+  --rng           (alias: --inferred-rng) additionally reproduce every randomised
+                  operation byte for byte from its `seed_hex`, using the RNG and
+                  the per-operation draw order documented in format.md §13
+                  (ChaCha20Rng::from_seed, 4-byte little-endian words).  Without
+                  the flag those reproductions are reported as SKIPPED; every
+                  other check needs no RNG (§13: the vectors carry the derived
+                  secrets an independent decoder needs).
+  --vectors DIR   directory holding the *.json vectors (default: the parent of
+                  this script's directory, i.e. test-vectors/).
+  --hpke-kat FILE RFC 9180 Appendix A vectors for the HPKE self-test (default:
+                  $VAULT_TEST_DATA/hpke-rfc9180/rfc9180_appendix_a.json, else
+                  ../../../shared/test-data/hpke-rfc9180/rfc9180_appendix_a.json
+                  relative to this script).
+
+Output: one line per vector file, NOTE / SKIPPED lines, and a final line
+`N passed, M failed`.  Exit status is non-zero if any check failed.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import re
+import sys
+import traceback
+import unicodedata
+import uuid as uuidlib
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.x25519 import (
+    X25519PrivateKey,
+    X25519PublicKey,
+)
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives import serialization
+import nacl.bindings
+import nacl.exceptions
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_VECTORS = os.path.normpath(os.path.join(HERE, ".."))
+HPKE_KAT_REL = os.path.join("hpke-rfc9180", "rfc9180_appendix_a.json")
+
+
+def default_hpke_kat() -> str:
+    """$VAULT_TEST_DATA/<rel> if the variable is set, else ../../../shared/test-data/<rel> from this script."""
+    base = os.environ.get("VAULT_TEST_DATA")
+    if not base:
+        base = os.path.join(HERE, "..", "..", "..", "shared", "test-data")
+    return os.path.normpath(os.path.join(base, HPKE_KAT_REL))
+
+
+# --------------------------------------------------------------------------
+# Errors (§11)
+# --------------------------------------------------------------------------
+class VErr(Exception):
+    """A decoding failure carrying a §11 error code."""
+
+    def __init__(self, code: str, msg: str = ""):
+        super().__init__(f"{code}: {msg}" if msg else code)
+        self.code = code
+
+
+def expect_error(code: str, fn, *a, **kw) -> str | None:
+    """Run fn; return None if it raised VErr(code), else a description."""
+    try:
+        r = fn(*a, **kw)
+    except VErr as e:
+        if e.code == code:
+            return None
+        return f"expected error {code!r}, got {e.code!r} ({e})"
+    return f"expected error {code!r}, but it succeeded ({r!r:.80})"
+
+
+# --------------------------------------------------------------------------
+# §0 Conventions
+# --------------------------------------------------------------------------
+B64_ALPHABET = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def b64e(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+def b64d(s) -> bytes:
+    """§0 unpadded base64url: reject padding, characters outside the alphabet,
+    length ≡ 1 (mod 4) and non-canonical final characters."""
+    if not isinstance(s, str):
+        raise VErr("malformed", "base64 value is not a string")
+    if not B64_ALPHABET.match(s):
+        raise VErr("malformed", "base64url: padding or character outside the alphabet")
+    if len(s) % 4 == 1:
+        raise VErr("malformed", "base64url: impossible length")
+    raw = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+    if b64e(raw) != s:
+        raise VErr("malformed", "base64url: non-canonical final character")
+    return raw
+
+
+def b64d_len(s, n: int, what: str) -> bytes:
+    b = b64d(s)
+    if len(b) != n:
+        raise VErr("malformed", f"{what}: {len(b)} bytes, need {n}")
+    return b
+
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def parse_id(s) -> bytes:
+    """§0: ids are hyphenated 8-4-4-4-12 hex in JSON, upper-case accepted; any 16 bytes."""
+    if not isinstance(s, str) or not UUID_RE.match(s):
+        raise VErr("malformed", f"bad id {s!r}")
+    return bytes.fromhex(s.replace("-", ""))
+
+
+def fmt_id(b: bytes) -> str:
+    return str(uuidlib.UUID(bytes=b))  # lowercase, hyphenated (§0)
+
+
+def uuid_v4_from(b16: bytes) -> bytes:
+    """§0: new ids are random with the UUID v4 version/variant bits set."""
+    b = bytearray(b16)
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    return bytes(b)
+
+
+def be32(n: int) -> bytes:
+    return n.to_bytes(4, "big")
+
+
+def be64(n: int) -> bytes:
+    return n.to_bytes(8, "big")
+
+
+def _no_dup_pairs(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            # GUESS: §0 does not mention duplicate members; a strict parser rejects them.
+            raise VErr("malformed", f"duplicate JSON member {k!r}")
+        d[k] = v
+    return d
+
+
+def json_loads_strict(data: bytes | str):
+    """UTF-8 JSON text → value; invalid JSON is `malformed` (§6.3, §11)."""
+    try:
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        return json.loads(data, object_pairs_hook=_no_dup_pairs)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise VErr("malformed", f"invalid JSON: {e}")
+
+
+def json_compact(o) -> bytes:
+    """§0 writer: compact JSON, members in the order given (dicts keep insertion order)."""
+    return json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def strict_obj(o, required, optional=(), what: str = "object") -> dict:
+    """§0: JSON objects are parsed strictly; unknown fields are `malformed`."""
+    if not isinstance(o, dict):
+        raise VErr("malformed", f"{what}: not an object")
+    unknown = set(o) - set(required) - set(optional)
+    if unknown:
+        raise VErr("malformed", f"{what}: unknown field(s) {sorted(unknown)}")
+    missing = set(required) - set(o)
+    if missing:
+        raise VErr("malformed", f"{what}: missing field(s) {sorted(missing)}")
+    return o
+
+
+def get_uint(o: dict, k: str, bits: int) -> int:
+    v = o[k]
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v >= (1 << bits):
+        raise VErr("malformed", f"{k}: not a u{bits}")
+    return v
+
+
+def get_str(o: dict, k: str, default=None) -> str:
+    v = o.get(k, default)
+    if not isinstance(v, str):
+        raise VErr("malformed", f"{k}: not a string")
+    return v
+
+
+def get_version(o: dict, what: str) -> int:
+    """A structure's `v`; GUESS: any non-negative integer is read, and != 1 is
+    unsupported_version (§11); the JSON width of `v` is not specified."""
+    v = o["v"]
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise VErr("malformed", f"{what}: v is not an unsigned integer")
+    return v
+
+
+def check_version(v: int, what: str) -> None:
+    if v != 1:
+        raise VErr("unsupported_version", f"{what} v={v}")
+
+
+# --------------------------------------------------------------------------
+# HKDF-SHA256 (RFC 5869), on HMAC
+# --------------------------------------------------------------------------
+def hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
+    if not salt:
+        salt = b"\0" * 32
+    return hmac.new(salt, ikm, hashlib.sha256).digest()
+
+
+def hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
+    out, t, i = b"", b"", 1
+    while len(out) < length:
+        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
+        out += t
+        i += 1
+    return out[:length]
+
+
+def hkdf(salt: bytes, ikm: bytes, info: bytes, length: int) -> bytes:
+    return hkdf_expand(hkdf_extract(salt, ikm), info, length)
+
+
+def sha256(*parts: bytes) -> bytes:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+    return h.digest()
+
+
+# --------------------------------------------------------------------------
+# §1 Key derivation
+# --------------------------------------------------------------------------
+def parse_kdf_params(o) -> tuple[int, int, int]:
+    strict_obj(o, {"memory_kib", "iterations", "parallelism"}, what="KdfParams")
+    return get_uint(o, "memory_kib", 32), get_uint(o, "iterations", 32), get_uint(o, "parallelism", 32)
+
+
+def parse_kdf_config(o) -> tuple[tuple[int, int, int], bytes]:
+    strict_obj(o, {"params", "salt"}, what="KdfConfig")
+    params = parse_kdf_params(o["params"])
+    return params, b64d_len(o["salt"], 16, "kdf salt")
+
+
+def kdf_params_json(params) -> dict:
+    m, t, p = params
+    return {"memory_kib": m, "iterations": t, "parallelism": p}
+
+
+def check_policy(params: tuple[int, int, int], policy: str) -> None:
+    """§1.1: `default` policy, or the `permissive` one the vectors are checked with."""
+    m, t, p = params
+    if policy == "default":
+        if m < 19456 or m > 1048576:
+            raise VErr("kdf_policy", f"memory_kib {m} outside [19456, 1048576]")
+        if t < 2 or t > 10:
+            raise VErr("kdf_policy", f"iterations {t} outside [2, 10]")
+        if p == 0 or p > 16:
+            raise VErr("kdf_policy", f"parallelism {p} outside [1, 16]")
+        if m < 8 * p:
+            raise VErr("kdf_policy", "memory_kib < 8 x parallelism")
+    elif policy == "permissive":
+        if m < 8 * p or t < 1 or not 1 <= p <= 255:
+            raise VErr("kdf_policy", "params not acceptable to Argon2")
+    else:
+        raise VErr("invalid_argument", f"unknown policy {policy}")
+
+
+def argon2id(password: str, salt: bytes, params) -> bytes:
+    m, t, p = params
+    pw = unicodedata.normalize("NFKD", password).encode("utf-8")
+    return hash_secret_raw(secret=pw, salt=salt, time_cost=t, memory_cost=m, parallelism=p,
+                           hash_len=32, type=Type.ID, version=19)
+
+
+def mix_secret_key(stretched: bytes, salt: bytes, sk: bytes | None) -> bytes:
+    """§1.2: ikm = stretched XOR HKDF(salt = kdf salt, IKM = SK, info "VLT1 secret-key")."""
+    if sk is None:
+        return stretched
+    if len(sk) != 16:
+        raise VErr("invalid_argument", "secret key must be 16 bytes")
+    mix = hkdf(salt, sk, b"VLT1 secret-key", 32)
+    return bytes(a ^ b for a, b in zip(stretched, mix))
+
+
+def subkeys(ikm: bytes) -> tuple[bytes, bytes]:
+    prk = hkdf_extract(b"VLT1 stretched", ikm)
+    return hkdf_expand(prk, b"VLT1 auth", 32), hkdf_expand(prk, b"VLT1 kek", 32)
+
+
+def derive(password: str, kdf_cfg, sk: bytes | None, policy: str = "permissive"):
+    """§1: KdfConfig JSON → (stretched = Argon2id output, auth_key, kek)."""
+    params, salt = parse_kdf_config(kdf_cfg)
+    check_policy(params, policy)
+    stretched = argon2id(password, salt, params)
+    auth, kek = subkeys(mix_secret_key(stretched, salt, sk))
+    return stretched, auth, kek
+
+
+# --------------------------------------------------------------------------
+# §2 Envelope, §3 contexts
+# --------------------------------------------------------------------------
+NONCE_LEN = {1: 24, 2: 12}
+ALG_NAMES = {"x-cha-cha20-poly1305": 1, "aes256-gcm": 2}  # §13
+KINDS = {
+    "account_key": (1, ["account"]),
+    "identity_keys": (2, ["account"]),
+    "vault_key": (3, ["account", "vault", "key_version"]),
+    "vault_meta": (4, ["vault", "key_version"]),
+    "item_key": (5, ["vault", "item", "key_version"]),
+    "item_overview": (6, ["vault", "item", "revision"]),
+    "item_details": (7, ["vault", "item", "revision"]),
+}
+
+
+def ctx(kind: str, **f) -> bytes:
+    """kind byte || fields (§3)."""
+    code, names = KINDS[kind]
+    out = bytes([code])
+    for n in names:
+        v = f[n]
+        if n in ("account", "vault", "item"):
+            out += v if isinstance(v, bytes) else parse_id(v)
+        elif n == "key_version":
+            out += be32(v)
+        elif n == "revision":
+            out += be64(v)
+    return out
+
+
+def ctx_from_json(c: dict) -> bytes:
+    kind = c["kind"]
+    names = KINDS[kind][1]
+    strict_obj(c, {"kind", *names}, what="context")
+    return ctx(kind, **{n: c[n] for n in names})
+
+
+def aad_for(alg: int, context: bytes) -> bytes:
+    return b"VLT1" + bytes([1, alg]) + context
+
+
+def parse_envelope(env: bytes) -> tuple[int, bytes, bytes]:
+    """§2 decoding order; returns (alg, nonce, ciphertext||tag)."""
+    if len(env) < 1:
+        raise VErr("malformed", "empty envelope")
+    if env[0] != 1:
+        raise VErr("unsupported_version", f"envelope version {env[0]}")
+    if len(env) < 2:
+        raise VErr("malformed", "no algorithm byte")
+    alg = env[1]
+    if alg not in NONCE_LEN:
+        raise VErr("unsupported_algorithm", f"algorithm {alg}")
+    n = NONCE_LEN[alg]
+    if len(env) < 2 + n + 16:
+        raise VErr("malformed", "envelope too short")
+    return alg, env[2:2 + n], env[2 + n:]
+
+
+def aead_decrypt(alg: int, key: bytes, nonce: bytes, ct: bytes, aad: bytes) -> bytes:
+    try:
+        if alg == 1:
+            return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(ct, aad, nonce, key)
+        return AESGCM(key).decrypt(nonce, ct, aad)
+    except (InvalidTag, nacl.exceptions.CryptoError):
+        raise VErr("decrypt", "authentication failed")
+
+
+def aead_encrypt(alg: int, key: bytes, nonce: bytes, pt: bytes, aad: bytes) -> bytes:
+    if alg == 1:
+        return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(pt, aad, nonce, key)
+    return AESGCM(key).encrypt(nonce, pt, aad)
+
+
+def open_envelope(env: bytes | str, key: bytes, context: bytes, expect_len: int | None = None) -> bytes:
+    if isinstance(env, str):
+        env = b64d(env)  # text form (§2)
+    alg, nonce, ct = parse_envelope(env)
+    pt = aead_decrypt(alg, key, nonce, ct, aad_for(alg, context))
+    if expect_len is not None and len(pt) != expect_len:
+        raise VErr("decrypt", f"plaintext is {len(pt)} bytes, expected {expect_len}")  # §2
+    return pt
+
+
+def seal_envelope(alg: int, key: bytes, nonce: bytes, context: bytes, pt: bytes) -> bytes:
+    return bytes([1, alg]) + nonce + aead_encrypt(alg, key, nonce, pt, aad_for(alg, context))
+
+
+def seal_text(alg: int, key: bytes, nonce: bytes, context: bytes, pt: bytes) -> str:
+    return b64e(seal_envelope(alg, key, nonce, context, pt))
+
+
+# --------------------------------------------------------------------------
+# Ed25519 strict verification (§12) and X25519 (§4, §12)
+# --------------------------------------------------------------------------
+P = 2**255 - 19
+L_ORDER = 2**252 + 27742317777372353535851937790883648493
+D = (-121665 * pow(121666, P - 2, P)) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def _ed_decompress(b: bytes):
+    """Decompress an Edwards point (RFC 8032 §5.1.3); None if invalid.
+    Accepts non-canonical y (y >= p) like most decoders."""
+    y = int.from_bytes(b, "little")
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    y %= P
+    u, v = (y * y - 1) % P, (D * y * y + 1) % P
+    x = (u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P)) % P
+    if (v * x * x - u) % P != 0:
+        if (v * x * x + u) % P != 0:
+            return None
+        x = x * SQRT_M1 % P
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = P - x
+    return (x, y)
+
+
+def _ed_add(p1, p2):
+    x1, y1 = p1
+    x2, y2 = p2
+    t = D * x1 * x2 * y1 * y2 % P
+    x3 = (x1 * y2 + x2 * y1) * pow(1 + t, P - 2, P) % P
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P
+    return (x3, y3)
+
+
+def ed_is_small_order(b: bytes) -> bool:
+    pt = _ed_decompress(b)
+    if pt is None:
+        return True  # undecodable: treat as invalid (rejected)
+    for _ in range(3):
+        pt = _ed_add(pt, pt)
+    return pt == (0, 1)
+
+
+def ed25519_verify_strict(pub: bytes, msg: bytes, sig: bytes) -> None:
+    """§12: verify_strict semantics: S < l, neither A nor R of small order, and a valid signature."""
+    if len(pub) != 32 or len(sig) != 64:
+        raise VErr("bad_signature", "bad lengths")
+    if int.from_bytes(sig[32:], "little") >= L_ORDER:
+        raise VErr("bad_signature", "non-canonical S")
+    if ed_is_small_order(pub) or ed_is_small_order(sig[:32]):
+        raise VErr("bad_signature", "small-order A or R")
+    try:
+        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
+    except (InvalidSignature, ValueError):
+        raise VErr("bad_signature", "signature does not verify")
+
+
+def x25519_scalarmult(k: bytes, u: bytes) -> bytes:
+    """RFC 7748 X25519 (pure Python; masks the top bit of u, clamps k)."""
+    kn = bytearray(k)
+    kn[0] &= 248
+    kn[31] &= 127
+    kn[31] |= 64
+    kk = int.from_bytes(kn, "little")
+    x1 = int.from_bytes(u, "little") & ((1 << 255) - 1)
+    x2, z2, x3, z3, swap = 1, 0, x1, 1, 0
+    a24 = 121665
+    for t in reversed(range(255)):
+        kt = (kk >> t) & 1
+        swap ^= kt
+        if swap:
+            x2, x3, z2, z3 = x3, x2, z3, z2
+        swap = kt
+        A = (x2 + z2) % P
+        AA = A * A % P
+        B = (x2 - z2) % P
+        BB = B * B % P
+        E = (AA - BB) % P
+        C = (x3 + z3) % P
+        Dd = (x3 - z3) % P
+        DA = Dd * A % P
+        CB = C * B % P
+        x3 = (DA + CB) ** 2 % P
+        z3 = x1 * (DA - CB) ** 2 % P
+        x2 = AA * BB % P
+        z2 = E * (AA + a24 * E) % P
+    if swap:
+        x2, x3, z2, z3 = x3, x2, z3, z2
+    return (x2 * pow(z2, P - 2, P) % P).to_bytes(32, "little")
+
+
+def x25519_is_small_order(pub: bytes) -> bool:
+    """§4: small order = X25519 with any scalar yields all zeros.  A clamped
+    scalar is a multiple of 8, so for a small-order point (order 1, 2, 4 or 8)
+    the output is zero for every scalar; one fixed scalar suffices."""
+    return x25519_scalarmult(b"\x42" * 32, pub) == b"\0" * 32
+
+
+def x25519_public(secret: bytes) -> bytes:
+    return X25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def ed25519_public(seed: bytes) -> bytes:
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+# --------------------------------------------------------------------------
+# RFC 9180 HPKE base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20-Poly1305
+# --------------------------------------------------------------------------
+KEM_ID, KDF_ID, AEAD_ID = 0x0020, 0x0001, 0x0003
+KEM_SUITE = b"KEM" + KEM_ID.to_bytes(2, "big")
+HPKE_SUITE = b"HPKE" + KEM_ID.to_bytes(2, "big") + KDF_ID.to_bytes(2, "big") + AEAD_ID.to_bytes(2, "big")
+
+
+def labeled_extract(suite: bytes, salt: bytes, label: bytes, ikm: bytes) -> bytes:
+    return hkdf_extract(salt, b"HPKE-v1" + suite + label + ikm)
+
+
+def labeled_expand(suite: bytes, prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
+    return hkdf_expand(prk, length.to_bytes(2, "big") + b"HPKE-v1" + suite + label + info, length)
+
+
+def dh(sk: bytes, pk: bytes) -> bytes:
+    try:
+        out = X25519PrivateKey.from_private_bytes(sk).exchange(X25519PublicKey.from_public_bytes(pk))
+    except ValueError:
+        raise VErr("invalid_peer_value", "X25519 output is all zeros")
+    if out == b"\0" * 32:
+        raise VErr("invalid_peer_value", "X25519 output is all zeros")
+    return out
+
+
+def derive_key_pair(ikm: bytes) -> tuple[bytes, bytes]:
+    prk = labeled_extract(KEM_SUITE, b"", b"dkp_prk", ikm)
+    sk = labeled_expand(KEM_SUITE, prk, b"sk", b"", 32)
+    return sk, x25519_public(sk)
+
+
+def extract_and_expand(dhv: bytes, kem_context: bytes) -> bytes:
+    prk = labeled_extract(KEM_SUITE, b"", b"eae_prk", dhv)
+    return labeled_expand(KEM_SUITE, prk, b"shared_secret", kem_context, 32)
+
+
+def encap_with(skE: bytes, pkR: bytes) -> tuple[bytes, bytes]:
+    enc = x25519_public(skE)
+    return extract_and_expand(dh(skE, pkR), enc + pkR), enc
+
+
+def decap(enc: bytes, skR: bytes) -> bytes:
+    return extract_and_expand(dh(skR, enc), enc + x25519_public(skR))
+
+
+def key_schedule_base(shared_secret: bytes, info: bytes) -> dict:
+    psk_id_hash = labeled_extract(HPKE_SUITE, b"", b"psk_id_hash", b"")
+    info_hash = labeled_extract(HPKE_SUITE, b"", b"info_hash", info)
+    ctx = b"\x00" + psk_id_hash + info_hash
+    secret = labeled_extract(HPKE_SUITE, shared_secret, b"secret", b"")
+    return {"key_schedule_context": ctx, "secret": secret,
+            "key": labeled_expand(HPKE_SUITE, secret, b"key", ctx, 32),
+            "base_nonce": labeled_expand(HPKE_SUITE, secret, b"base_nonce", ctx, 12),
+            "exporter_secret": labeled_expand(HPKE_SUITE, secret, b"exp", ctx, 32)}
+
+
+def hpke_nonce(base: bytes, seq: int) -> bytes:
+    return bytes(a ^ b for a, b in zip(base, seq.to_bytes(12, "big")))
+
+
+def hpke_seal_base(pkR: bytes, info: bytes, aad: bytes, pt: bytes, skE: bytes) -> tuple[bytes, bytes]:
+    ss, enc = encap_with(skE, pkR)
+    ks = key_schedule_base(ss, info)
+    return enc, ChaCha20Poly1305(ks["key"]).encrypt(hpke_nonce(ks["base_nonce"], 0), pt, aad)
+
+
+def hpke_open_base(enc: bytes, skR: bytes, info: bytes, aad: bytes, ct: bytes) -> bytes:
+    ks = key_schedule_base(decap(enc, skR), info)
+    try:
+        return ChaCha20Poly1305(ks["key"]).decrypt(hpke_nonce(ks["base_nonce"], 0), ct, aad)
+    except InvalidTag:
+        raise VErr("decrypt", "HPKE open failed")
+
+
+def hpke_selftest(path: str) -> list[str]:
+    """Check this HPKE against RFC 9180 Appendix A for the suite (0, 0x20, 1, 3)."""
+    data = json.load(open(path))
+    tv = [t for t in data if t["mode"] == 0 and t["kem_id"] == 0x20 and t["kdf_id"] == 1 and t["aead_id"] == 3]
+    if not tv:
+        return ["no RFC 9180 vector for mode 0 / 0x20 / 1 / 3 in file"]
+    errs = []
+    for t in tv:
+        h = {k: bytes.fromhex(v) for k, v in t.items() if isinstance(v, str)}
+        skE, pkE = derive_key_pair(h["ikmE"])
+        skR, pkR = derive_key_pair(h["ikmR"])
+        for name, got in (("skEm", skE), ("pkEm", pkE), ("skRm", skR), ("pkRm", pkR)):
+            if got != h[name]:
+                errs.append(f"DeriveKeyPair {name} mismatch")
+        ss, enc = encap_with(skE, pkR)
+        if enc != h["enc"] or ss != h["shared_secret"]:
+            errs.append("Encap mismatch")
+        if decap(h["enc"], skR) != h["shared_secret"]:
+            errs.append("Decap mismatch")
+        ks = key_schedule_base(ss, h["info"])
+        for k in ("key_schedule_context", "secret", "key", "base_nonce", "exporter_secret"):
+            if ks[k] != h[k]:
+                errs.append(f"key schedule {k} mismatch")
+        for e in t["encryptions"]:
+            pt, aad, ct = bytes.fromhex(e["pt"]), bytes.fromhex(e["aad"]), bytes.fromhex(e["ct"])
+            n = hpke_nonce(ks["base_nonce"], e["seq"])
+            if n.hex() != e["nonce"] or ChaCha20Poly1305(ks["key"]).encrypt(n, pt, aad) != ct:
+                errs.append(f"encryption seq {e['seq']} mismatch")
+        for x in t["exports"]:
+            v = labeled_expand(HPKE_SUITE, ks["exporter_secret"], b"sec", bytes.fromhex(x["exporter_context"]),
+                               x["L"])
+            if v.hex() != x["exported_value"]:
+                errs.append("export mismatch")
+        # single-shot API
+        enc2, ct2 = hpke_seal_base(pkR, h["info"], b"Count-0", bytes.fromhex(t["encryptions"][0]["pt"]), skE)
+        if ct2.hex() != t["encryptions"][0]["ct"] or hpke_open_base(enc2, skR, h["info"], b"Count-0", ct2) != \
+                bytes.fromhex(t["encryptions"][0]["pt"]):
+            errs.append("single-shot seal/open mismatch")
+    return errs
+
+
+# --------------------------------------------------------------------------
+# §4 public identity, §8 fingerprint
+# --------------------------------------------------------------------------
+def parse_public_identity(o) -> dict:
+    strict_obj(o, {"account", "x25519", "ed25519", "signature"}, what="PublicIdentity")
+    return {"account": parse_id(o["account"]), "x25519": b64d_len(o["x25519"], 32, "x25519"),
+            "ed25519": b64d_len(o["ed25519"], 32, "ed25519"),
+            "signature": b64d_len(o["signature"], 64, "signature")}
+
+
+def identity_signed_bytes(account: bytes, x: bytes, ed: bytes) -> bytes:
+    return b"VLT1 identity" + account + x + ed
+
+
+def verify_public_identity(pi: dict) -> None:
+    """§4.  GUESS: the signature is checked before the small-order X25519 test
+    (§4 names both errors but not their order)."""
+    ed25519_verify_strict(pi["ed25519"], identity_signed_bytes(pi["account"], pi["x25519"], pi["ed25519"]),
+                          pi["signature"])
+    if x25519_is_small_order(pi["x25519"]):
+        raise VErr("invalid_peer_value", "small-order X25519 key")
+
+
+def make_public_identity(account: bytes, x_secret: bytes, ed_seed: bytes) -> dict:
+    """Writer side of §4 (JSON object, members in §4 order)."""
+    x, ed = x25519_public(x_secret), ed25519_public(ed_seed)
+    sig = Ed25519PrivateKey.from_private_bytes(ed_seed).sign(identity_signed_bytes(account, x, ed))
+    return {"account": fmt_id(account), "x25519": b64e(x), "ed25519": b64e(ed), "signature": b64e(sig)}
+
+
+def fingerprint(pi: dict) -> str:
+    d = sha256(b"VLT1 fingerprint", pi["account"], pi["ed25519"], pi["x25519"])
+    return " ".join("%05d" % (int.from_bytes(d[5 * i:5 * i + 5], "big") % 100000) for i in range(6))
+
+
+# --------------------------------------------------------------------------
+# §9 Secret Key text, Crockford base32
+# --------------------------------------------------------------------------
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CROCK_DEC = {c: i for i, c in enumerate(CROCKFORD)}
+CROCK_DEC.update({"O": 0, "I": 1, "L": 1})
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def crockford_encode(b: bytes) -> str:
+    nbits = len(b) * 8
+    nchars = -(-nbits // 5)
+    v = int.from_bytes(b, "big") << (nchars * 5 - nbits)
+    return "".join(CROCKFORD[(v >> (5 * (nchars - 1 - i))) & 31] for i in range(nchars))
+
+
+def crockford_decode(s: str, expect_chars: int | None = None) -> bytes:
+    """§9/§10: the length is checked first, then characters, then zero pad bits."""
+    nbytes = 5 * len(s) // 8
+    if expect_chars is not None and len(s) != expect_chars:
+        raise VErr("malformed", f"{len(s)} characters, need {expect_chars}")
+    if len(s) != -(-8 * nbytes // 5):  # §10: chars must be ceil(8 * length / 5)
+        raise VErr("malformed", "impossible length")
+    v = 0
+    for c in s:
+        if c not in CROCK_DEC:
+            raise VErr("malformed", f"bad character {c!r}")
+        v = (v << 5) | CROCK_DEC[c]
+    pad = 5 * len(s) - 8 * nbytes
+    if v & ((1 << pad) - 1):
+        raise VErr("malformed", "non-zero pad bits")
+    return (v >> pad).to_bytes(nbytes, "big")
+
+
+def group5(s: str) -> str:
+    return "-".join(s[i:i + 5] for i in range(0, len(s), 5))
+
+
+def normalize_prefixed(text, prefix: str) -> str:
+    """§9: remove '-', spaces, tabs, \\n and \\r; upper-case; prefix with I/L accepted for 1.
+    GUESS: upper-casing is ASCII-only (Unicode upper-casing would turn e.g. 'ß' into 'SS')."""
+    if not isinstance(text, str):
+        raise VErr("malformed", "not a string")
+    s = re.sub(r"[- \t\n\r]", "", text).translate(_ASCII_UPPER)
+    if s[:3].replace("I", "1").replace("L", "1") != prefix:
+        raise VErr("malformed", f"prefix {s[:3]!r} is not {prefix}")
+    return s[3:]
+
+
+def secret_key_to_text(key: bytes) -> str:
+    raw = key + sha256(b"VLT1 secret-key checksum", key)[:2]
+    return "VK1-" + group5(crockford_encode(raw))
+
+
+def parse_secret_key(text: str) -> bytes:
+    raw = crockford_decode(normalize_prefixed(text, "VK1"), expect_chars=29)
+    key, c = raw[:16], raw[16:]
+    if not hmac.compare_digest(sha256(b"VLT1 secret-key checksum", key)[:2], c):
+        raise VErr("checksum", "secret key checksum mismatch")
+    return key
+
+
+# --------------------------------------------------------------------------
+# §10 Shamir
+# --------------------------------------------------------------------------
+def _gf_mul(a: int, b: int) -> int:
+    r = 0
+    while b:
+        if b & 1:
+            r ^= a
+        a <<= 1
+        if a & 0x100:
+            a ^= 0x11B
+        b >>= 1
+    return r
+
+
+GF_MUL = [[_gf_mul(a, b) for b in range(256)] for a in range(256)]
+GF_INV = [0] * 256
+for _a in range(1, 256):
+    for _b in range(1, 256):
+        if GF_MUL[_a][_b] == 1:
+            GF_INV[_a] = _b
+            break
+
+
+def parse_share_binary(b: bytes) -> dict:
+    """§10 binary share decoding order."""
+    if len(b) < 1:
+        raise VErr("malformed", "empty share")
+    if b[0] != 1:
+        raise VErr("unsupported_version", f"share version {b[0]}")
+    if len(b) < 24:
+        raise VErr("malformed", "share shorter than 24 bytes")
+    k, x, set_id, y = b[1], b[2], b[3:7], b[7:]
+    if k < 2:
+        raise VErr("malformed", "k < 2")
+    if x == 0:
+        raise VErr("malformed", "x = 0")
+    return {"k": k, "x": x, "set_id": set_id, "y": y}
+
+
+def share_binary_to_text(b: bytes) -> str:
+    c = sha256(b"VLT1 share checksum", b)[:2]
+    return "VS1-" + group5(crockford_encode(b[1:] + c))
+
+
+def parse_share_text(text: str) -> bytes:
+    raw = crockford_decode(normalize_prefixed(text, "VS1"))
+    if len(raw) < 2:
+        raise VErr("malformed", "share text too short for a checksum")  # GUESS: not stated
+    binary = b"\x01" + raw[:-2]
+    if not hmac.compare_digest(sha256(b"VLT1 share checksum", binary)[:2], raw[-2:]):
+        raise VErr("checksum", "share checksum mismatch")
+    parse_share_binary(binary)
+    return binary
+
+
+def shamir_combine(shares_bin: list[bytes]) -> bytes:
+    shares = [parse_share_binary(b) for b in shares_bin]
+    if not shares:
+        raise VErr("shamir", "no shares")
+    k, sid, ln = shares[0]["k"], shares[0]["set_id"], len(shares[0]["y"])
+    for s in shares:
+        if s["k"] != k or s["set_id"] != sid or len(s["y"]) != ln:
+            raise VErr("shamir", "shares disagree on k, set_id or length")
+    xs = [s["x"] for s in shares]
+    if len(set(xs)) != len(xs):
+        raise VErr("shamir", "duplicate x")
+    if len(shares) < k:
+        raise VErr("shamir", f"{len(shares)} shares < k = {k}")
+    coeffs = []
+    for i, xi in enumerate(xs):  # Lagrange basis at 0: prod_{j!=i} x_j / (x_j ^ x_i)
+        num, den = 1, 1
+        for j, xj in enumerate(xs):
+            if j != i:
+                num = GF_MUL[num][xj]
+                den = GF_MUL[den][xj ^ xi]
+        coeffs.append(GF_MUL[num][GF_INV[den]])
+    ext = bytearray(ln)
+    for c, s in zip(coeffs, shares):
+        row = GF_MUL[c]
+        for j, yj in enumerate(s["y"]):
+            ext[j] ^= row[yj]
+    secret, tag = bytes(ext[:-16]), bytes(ext[-16:])
+    if not hmac.compare_digest(sha256(b"VLT1 shamir", secret)[:16], tag):
+        raise VErr("shamir", "integrity tag mismatch")
+    return secret
+
+
+def shamir_split(secret: bytes, k: int, n: int, rng: "SeededRng") -> list[bytes]:
+    """§10 split with the §13 draw order: set_id (4), then k bytes per position of ext."""
+    ext = secret + sha256(b"VLT1 shamir", secret)[:16]
+    set_id = rng.draw(4)
+    ys = [bytearray() for _ in range(n)]
+    for e in ext:
+        coef = bytearray(rng.draw(k))
+        coef[0] = e
+        for i in range(n):
+            x, acc = i + 1, 0
+            for c in reversed(coef):  # Horner
+                acc = GF_MUL[acc][x] ^ c
+            ys[i].append(acc)
+    return [bytes([1, k, i + 1]) + set_id + bytes(ys[i]) for i in range(n)]
+
+
+# --------------------------------------------------------------------------
+# §4 account
+# --------------------------------------------------------------------------
+ACCOUNT_FIELDS = {"v", "account", "kdf", "wrapped_account_key", "wrapped_identity", "public_identity"}
+
+
+def parse_encrypted_account(o) -> dict:
+    """§4 / §0: strict parse, then the version, then public_identity.account == account."""
+    strict_obj(o, ACCOUNT_FIELDS, what="EncryptedAccount")
+    v = get_version(o, "account")
+    rec = {"account": parse_id(o["account"]), "kdf": parse_kdf_config(o["kdf"]),
+           "wrapped_account_key": b64d(o["wrapped_account_key"]),
+           "wrapped_identity": b64d(o["wrapped_identity"]),
+           "public_identity": parse_public_identity(o["public_identity"])}
+    check_version(v, "account")
+    if rec["public_identity"]["account"] != rec["account"]:
+        raise VErr("malformed", "public_identity.account differs from account")
+    return rec
+
+
+def unlock_account(o, password: str, sk: bytes | None, policy: str = "permissive") -> dict:
+    rec = parse_encrypted_account(o)
+    params, salt = rec["kdf"]
+    check_policy(params, policy)
+    auth, kek = subkeys(mix_secret_key(argon2id(password, salt, params), salt, sk))
+    aid = rec["account"]
+    ak = open_envelope(rec["wrapped_account_key"], kek, ctx("account_key", account=aid), expect_len=32)
+    ident = open_envelope(rec["wrapped_identity"], ak, ctx("identity_keys", account=aid))
+    if len(ident) != 64:
+        raise VErr("malformed", "identity plaintext must be 64 bytes")  # §4
+    xs, seed = ident[:32], ident[32:]
+    pi = rec["public_identity"]
+    if x25519_public(xs) != pi["x25519"] or ed25519_public(seed) != pi["ed25519"]:
+        raise VErr("decrypt", "derived public keys differ from public_identity")
+    return {"account_key": ak, "auth_key": auth, "x25519_secret": xs, "ed25519_seed": seed, "record": rec}
+
+
+def create_account(rng: "SeededRng", password: str, sk: bytes | None, params) -> tuple[dict, bytes, bytes]:
+    """§4 writer with the §13 draw order.  Returns (EncryptedAccount JSON, account key, auth key)."""
+    aid = uuid_v4_from(rng.draw(16))
+    ak, xs, eds = rng.draw(32), rng.draw(32), rng.draw(32)
+    wrapped_identity = seal_text(1, ak, rng.draw(24), ctx("identity_keys", account=aid), xs + eds)
+    salt = rng.draw(16)
+    kdf = {"params": kdf_params_json(params), "salt": b64e(salt)}
+    _, auth, kek = derive(password, kdf, sk)
+    wrapped_ak = seal_text(1, kek, rng.draw(24), ctx("account_key", account=aid), ak)
+    rec = {"v": 1, "account": fmt_id(aid), "kdf": kdf, "wrapped_account_key": wrapped_ak,
+           "wrapped_identity": wrapped_identity, "public_identity": make_public_identity(aid, xs, eds)}
+    return rec, ak, auth
+
+
+def identity_from_seed(seed: bytes) -> dict:
+    """The first four account-creation draws (§13): id, account key, X25519 secret, Ed25519 seed."""
+    rng = SeededRng(seed)
+    aid = uuid_v4_from(rng.draw(16))
+    ak, xs, eds = rng.draw(32), rng.draw(32), rng.draw(32)
+    return {"account": aid, "account_key": ak, "x25519_secret": xs, "ed25519_seed": eds,
+            "public_identity": make_public_identity(aid, xs, eds)}
+
+
+def change_password(o, old: dict, new_password: str, sk: bytes | None, rng: "SeededRng") -> dict:
+    """§4 password change with the §13 draw order: new salt, then the account-key-wrap nonce."""
+    salt = rng.draw(16)
+    kdf = {"params": o["kdf"]["params"], "salt": b64e(salt)}
+    _, _, kek = derive(new_password, kdf, sk)
+    aid = old["record"]["account"]
+    return dict(o, kdf=kdf, wrapped_account_key=seal_text(1, kek, rng.draw(24), ctx("account_key", account=aid),
+                                                            old["account_key"]))
+
+
+# --------------------------------------------------------------------------
+# §5 vaults
+# --------------------------------------------------------------------------
+def parse_vault_key_json(o) -> dict:
+    """A vault key as the vectors give it (not a format of the spec)."""
+    strict_obj(o, {"key_hex", "key_version", "vault"}, what="vault_key (vector)")
+    return {"key": bytes.fromhex(o["key_hex"]), "key_version": o["key_version"], "vault": parse_id(o["vault"])}
+
+
+def open_wrapped_vault_key(o, account: bytes, account_key: bytes) -> dict:
+    """§5 WrappedVaultKey, opened by `account` (kind 3 context uses the opener's id)."""
+    strict_obj(o, {"vault", "account", "key_version", "envelope"}, what="WrappedVaultKey")
+    vault, kv = parse_id(o["vault"]), get_uint(o, "key_version", 32)
+    parse_id(o["account"])
+    key = open_envelope(o["envelope"], account_key, ctx("vault_key", account=account, vault=vault, key_version=kv),
+                        expect_len=32)
+    return {"key": key, "vault": vault, "key_version": kv}
+
+
+def parse_vault_meta(pt: bytes) -> dict:
+    meta = json_loads_strict(pt)
+    strict_obj(meta, {"name"}, {"description"}, what="vault metadata")
+    get_str(meta, "name")
+    get_str(meta, "description", "")
+    return meta
+
+
+def write_vault_meta(meta: dict) -> bytes:
+    out = {"name": meta["name"]}
+    if meta.get("description"):
+        out["description"] = meta["description"]
+    return json_compact(out)
+
+
+def open_vault_meta(o, vk: dict) -> tuple[dict, bytes]:
+    strict_obj(o, {"vault", "key_version", "meta"}, what="EncryptedVault")
+    vault, kv = parse_id(o["vault"]), get_uint(o, "key_version", 32)
+    if vault != vk["vault"] or kv != vk["key_version"]:
+        raise VErr("decrypt", "vault/key_version mismatch")  # §5
+    pt = open_envelope(o["meta"], vk["key"], ctx("vault_meta", vault=vault, key_version=kv))
+    return parse_vault_meta(pt), pt
+
+
+# --------------------------------------------------------------------------
+# §6 items
+# --------------------------------------------------------------------------
+OVERVIEW_KINDS = ("login", "secure_note", "api_key", "card", "identity", "ssh_key")
+DATA_FIELDS = {  # §6.3 table, in writer order
+    "login": ["username", "password", "uris", "totp"],
+    "secure_note": [],
+    "api_key": ["entries"],
+    "card": ["cardholder", "brand", "number", "exp_month", "exp_year", "code"],
+    "identity": ["full_name", "email", "phone", "address", "document_number"],
+    "ssh_key": ["private_key", "public_key", "fingerprint"],
+}
+LIST_FIELDS = {"uris", "entries"}
+CUSTOM_KINDS = ("text", "hidden", "url", "boolean")
+
+
+def _str_list(v, what):
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise VErr("malformed", f"{what}: not an array of strings")
+    return v
+
+
+def _bool(v, what):
+    if not isinstance(v, bool):
+        raise VErr("malformed", f"{what}: not a boolean")
+    return v
+
+
+def parse_overview(pt: bytes) -> dict:
+    """§6.2 (strict parse, then the version, §0)."""
+    o = json_loads_strict(pt)
+    strict_obj(o, {"v", "kind", "title"}, {"subtitle", "icon_url", "tags", "favorite"}, what="overview")
+    v = get_version(o, "overview")
+    if o["kind"] not in OVERVIEW_KINDS:
+        raise VErr("malformed", f"overview kind {o['kind']!r}")
+    get_str(o, "title"), get_str(o, "subtitle", ""), get_str(o, "icon_url", "")
+    _str_list(o.get("tags", []), "tags")
+    _bool(o.get("favorite", False), "favorite")
+    check_version(v, "overview")
+    return o
+
+
+def normalize_item(it) -> dict:
+    """§6.3: validate an Item strictly; return it with every default filled in."""
+    strict_obj(it, {"title", "data"}, {"notes", "tags", "favorite", "custom_fields"}, what="Item")
+    out = {"title": get_str(it, "title"), "notes": get_str(it, "notes", ""),
+           "tags": _str_list(it.get("tags", []), "tags"), "favorite": _bool(it.get("favorite", False), "favorite"),
+           "custom_fields": it.get("custom_fields", [])}
+    if not isinstance(out["custom_fields"], list):
+        raise VErr("malformed", "custom_fields")
+    for cf in out["custom_fields"]:
+        strict_obj(cf, {"name", "value", "kind"}, what="custom field")
+        get_str(cf, "name"), get_str(cf, "value")
+        if cf["kind"] not in CUSTOM_KINDS:
+            raise VErr("malformed", f"custom field kind {cf['kind']!r}")
+    data = it["data"]
+    if not isinstance(data, dict) or "type" not in data:
+        raise VErr("malformed", "data without type")
+    typ = data["type"]
+    if typ not in DATA_FIELDS:
+        raise VErr("malformed", f"data type {typ!r}")
+    strict_obj(data, {"type"}, DATA_FIELDS[typ], what=f"data({typ})")
+    nd = {"type": typ}
+    for k in DATA_FIELDS[typ]:
+        if k == "uris":
+            nd[k] = _str_list(data.get(k, []), "uris")
+        elif k == "entries":
+            nd[k] = data.get(k, [])
+            if not isinstance(nd[k], list):
+                raise VErr("malformed", "entries")
+            for e in nd[k]:
+                strict_obj(e, {"key", "value"}, what="api_key entry")
+                get_str(e, "key"), get_str(e, "value")
+        else:
+            nd[k] = get_str(data, k, "")
+    out["data"] = nd
+    return out
+
+
+def parse_details(pt: bytes) -> dict:
+    d = json_loads_strict(pt)
+    strict_obj(d, {"v", "item"}, what="details")
+    v = get_version(d, "details")
+    normalize_item(d["item"])
+    check_version(v, "details")
+    return d
+
+
+def write_item(item: dict) -> dict:
+    """§6.3 writer: member order as listed, optional members omitted when empty/false."""
+    n = normalize_item(item)
+    d = n["data"]
+    data = {"type": d["type"]}
+    for k in DATA_FIELDS[d["type"]]:
+        if k in ("uris", "totp") and not d[k]:
+            continue
+        data[k] = ([{"key": e["key"], "value": e["value"]} for e in d[k]] if k == "entries" else d[k])
+    out = {"title": n["title"], "data": data}
+    if n["notes"]:
+        out["notes"] = n["notes"]
+    if n["tags"]:
+        out["tags"] = n["tags"]
+    if n["favorite"]:
+        out["favorite"] = True
+    if n["custom_fields"]:
+        out["custom_fields"] = [{"name": c["name"], "value": c["value"], "kind": c["kind"]}
+                                for c in n["custom_fields"]]
+    return out
+
+
+def write_details(item: dict) -> bytes:
+    return json_compact({"v": 1, "item": write_item(item)})
+
+
+def derive_overview(item: dict) -> dict:
+    """§6.2: the overview a writer derives from an item, in writer order."""
+    n = normalize_item(item)
+    d, t = n["data"], n["data"]["type"]
+    if t == "login":
+        sub = d["username"]
+    elif t == "card":
+        digits = "".join(c for c in d["number"] if c in "0123456789")  # ASCII digits only
+        l4 = digits[-4:]
+        if not digits:
+            sub = d["brand"]
+        elif not d["brand"]:
+            sub = f"\u2022\u2022\u2022\u2022 {l4}"
+        else:
+            sub = f"{d['brand']} \u2022\u2022\u2022\u2022 {l4}"
+    elif t == "identity":
+        sub = d["full_name"]
+    elif t == "api_key":
+        sub = ", ".join(e["key"] for e in d["entries"])
+    elif t == "ssh_key":
+        sub = d["fingerprint"]
+    else:
+        sub = ""
+    ov = {"v": 1, "kind": t, "title": n["title"]}
+    if sub:
+        ov["subtitle"] = sub
+    if t == "login" and d["uris"] and d["uris"][0]:
+        ov["icon_url"] = d["uris"][0]
+    if n["tags"]:
+        ov["tags"] = n["tags"]
+    if n["favorite"]:
+        ov["favorite"] = True
+    return ov
+
+
+def write_overview(ov: dict) -> bytes:
+    out = {"v": ov["v"], "kind": ov["kind"], "title": ov["title"]}
+    for k in ("subtitle", "icon_url", "tags"):
+        if ov.get(k):
+            out[k] = ov[k]
+    if ov.get("favorite"):
+        out["favorite"] = True
+    return json_compact(out)
+
+
+def parse_encrypted_item(o) -> dict:
+    strict_obj(o, {"vault", "item", "revision", "key_version", "item_key", "overview", "details"},
+               what="EncryptedItem")
+    return {"vault": parse_id(o["vault"]), "item": parse_id(o["item"]),
+            "revision": get_uint(o, "revision", 64), "key_version": get_uint(o, "key_version", 32),
+            "item_key": b64d(o["item_key"]), "overview": b64d(o["overview"]), "details": b64d(o["details"])}
+
+
+def open_item_key(o, vk: dict) -> tuple[dict, bytes]:
+    r = parse_encrypted_item(o)
+    if r["vault"] != vk["vault"] or r["key_version"] != vk["key_version"]:
+        raise VErr("decrypt", "item belongs to another vault / key generation")  # §5, §6.1
+    ik = open_envelope(r["item_key"], vk["key"], ctx("item_key", vault=r["vault"], item=r["item"],
+                                                     key_version=r["key_version"]), expect_len=32)
+    return r, ik
+
+
+def item_ctx(kind: str, r: dict) -> bytes:
+    return ctx(kind, vault=r["vault"], item=r["item"], revision=r["revision"])
+
+
+def decrypt_item(o, vk) -> dict:
+    r, ik = open_item_key(o, vk)
+    ov_pt = open_envelope(r["overview"], ik, item_ctx("item_overview", r))
+    de_pt = open_envelope(r["details"], ik, item_ctx("item_details", r))
+    return {"overview": parse_overview(ov_pt), "details": parse_details(de_pt), "overview_pt": ov_pt,
+            "details_pt": de_pt, "item_key": ik, "rec": r}
+
+
+def encrypt_item(vk: dict, item_id: bytes, revision: int, item: dict, alg: int, rng: "SeededRng") -> dict:
+    """§6 writer with the §13 draw order: item key, item-key-wrap nonce, overview nonce, details nonce."""
+    ik = rng.draw(32)
+    r = {"vault": vk["vault"], "item": item_id, "revision": revision}
+    wrapped = seal_text(1, vk["key"], rng.draw(24), ctx("item_key", vault=vk["vault"], item=item_id,
+                                                         key_version=vk["key_version"]), ik)
+    ov = seal_text(alg, ik, rng.draw(NONCE_LEN[alg]), item_ctx("item_overview", r),
+                   write_overview(derive_overview(item)))
+    de = seal_text(alg, ik, rng.draw(NONCE_LEN[alg]), item_ctx("item_details", r), write_details(item))
+    return {"vault": fmt_id(vk["vault"]), "item": fmt_id(item_id), "revision": revision,
+            "key_version": vk["key_version"], "item_key": wrapped, "overview": ov, "details": de}
+
+
+# --------------------------------------------------------------------------
+# §7 grants
+# --------------------------------------------------------------------------
+ROLES = {"owner": 1, "editor": 2, "viewer": 3}
+GRANT_FIELDS = ("v", "vault", "key_version", "sender", "recipient", "role", "enc", "ciphertext", "signature")
+
+
+def parse_grant(o) -> dict:
+    """§7 VaultGrant JSON: strict parse (unknown role = malformed), then `v` (§0).
+    GUESS: enc (32) and signature (64) lengths are parse errors (`malformed`); §7
+    only gives the ciphertext length a place (and code) in the opening order."""
+    strict_obj(o, GRANT_FIELDS, what="VaultGrant")
+    v = get_version(o, "grant")
+    if o["role"] not in ROLES:
+        raise VErr("malformed", f"role {o['role']!r}")
+    g = {"v": v, "vault": parse_id(o["vault"]), "key_version": get_uint(o, "key_version", 32),
+         "sender": parse_id(o["sender"]), "recipient": parse_id(o["recipient"]), "role": ROLES[o["role"]],
+         "enc": b64d_len(o["enc"], 32, "enc"), "ciphertext": b64d(o["ciphertext"]),
+         "signature": b64d_len(o["signature"], 64, "grant signature")}
+    check_version(v, "grant")
+    return g
+
+
+def grant_info(vault: bytes, kv: int, sender: dict, recipient: dict) -> bytes:
+    return (b"VLT1 grant" + vault + be32(kv) + sender["account"] + recipient["account"] + sender["ed25519"]
+            + recipient["x25519"])
+
+
+def grant_signed_bytes(g: dict) -> bytes:
+    return (b"VLT1 grant-sig" + bytes([g["v"]]) + g["vault"] + be32(g["key_version"]) + g["sender"]
+            + g["recipient"] + bytes([g["role"]]) + g["enc"] + g["ciphertext"])
+
+
+def open_grant(o, sender_identity: dict, opener: dict, opener_x25519_secret: bytes) -> bytes:
+    """§7 opening order.  opener = {"account", "x25519"} of the recipient opening the grant."""
+    g = parse_grant(o)
+    if g["sender"] != sender_identity["account"]:
+        raise VErr("bad_signature", "grant sender differs from sender identity")
+    if len(g["ciphertext"]) != 48:
+        raise VErr("malformed", "ciphertext must be 48 bytes")
+    ed25519_verify_strict(sender_identity["ed25519"], grant_signed_bytes(g), g["signature"])
+    if g["recipient"] != opener["account"]:
+        raise VErr("invalid_argument", "grant is for another account")
+    info = grant_info(g["vault"], g["key_version"], sender_identity, opener)
+    return hpke_open_base(g["enc"], opener_x25519_secret, info, bytes([1, g["role"]]), g["ciphertext"])
+
+
+def make_grant(vk: dict, sender: dict, sender_ed_seed: bytes, recipient: dict, role: str,
+               rng: "SeededRng") -> dict:
+    """§7 writer with the §13 draw: HPKE ephemeral ikm (32) → DeriveKeyPair."""
+    skE, _ = derive_key_pair(rng.draw(32))
+    info = grant_info(vk["vault"], vk["key_version"], sender, recipient)
+    enc, ct = hpke_seal_base(recipient["x25519"], info, bytes([1, ROLES[role]]), vk["key"], skE)
+    g = {"v": 1, "vault": vk["vault"], "key_version": vk["key_version"], "sender": sender["account"],
+         "recipient": recipient["account"], "role": ROLES[role], "enc": enc, "ciphertext": ct}
+    sig = Ed25519PrivateKey.from_private_bytes(sender_ed_seed).sign(grant_signed_bytes(g))
+    return {"v": 1, "vault": fmt_id(vk["vault"]), "key_version": vk["key_version"],
+            "sender": fmt_id(sender["account"]), "recipient": fmt_id(recipient["account"]), "role": role,
+            "enc": b64e(enc), "ciphertext": b64e(ct), "signature": b64e(sig)}
+
+
+# --------------------------------------------------------------------------
+# §13 seeded RNG: ChaCha20Rng::from_seed, consumed in 4-byte little-endian words
+# --------------------------------------------------------------------------
+class SeededRng:
+    """rand_chacha ChaCha20Rng::from_seed(seed): the ChaCha20 keystream with key = seed,
+    block counter 0, stream 0 (cryptography's 16-byte nonce is counter || nonce).  A draw
+    of n bytes takes ceil(n/4) words and discards the unused bytes of the last word."""
+
+    def __init__(self, seed: bytes):
+        if len(seed) != 32:
+            raise ValueError("seed must be 32 bytes")
+        self._enc = Cipher(algorithms.ChaCha20(seed, b"\0" * 16), None).encryptor()
+
+    def draw(self, n: int) -> bytes:
+        return self._enc.update(b"\0" * (4 * -(-n // 4)))[:n]
+
+
+def rng_of(hexseed: str) -> SeededRng:
+    return SeededRng(bytes.fromhex(hexseed))
+
+
+# --------------------------------------------------------------------------
+# Runner
+# --------------------------------------------------------------------------
+class Report:
+    def __init__(self, rng: bool):
+        self.rng = rng
+        self.passed = 0
+        self.failed = 0
+        self.skipped: list[str] = []
+        self.notes: list[str] = []
+
+    def section(self, name: str):
+        return Section(self, name)
+
+
+class Section:
+    def __init__(self, rep: Report, name: str):
+        self.rep, self.name = rep, name
+        self.ok = self.fail_ok = self.rng_ok = self.rng_total = 0
+        self.failures: list[str] = []
+        self.rng_skipped: list[str] = []
+
+    def check(self, label: str, fn, is_fail_vector: bool = False, rng: bool = False):
+        """fn returns None/[] on success or a str / list of str describing problems.
+        rng=True: a byte-for-byte reproduction from seed_hex, run only with --rng."""
+        if rng:
+            self.rng_total += 1
+            if not self.rep.rng:
+                self.rng_skipped.append(label)
+                return
+        try:
+            r = fn()
+        except VErr as e:
+            r = f"unexpected error {e.code}: {e}"
+        except Exception as e:  # noqa: BLE001
+            r = f"exception {type(e).__name__}: {e}\n{traceback.format_exc()}"
+        if isinstance(r, list):
+            r = "; ".join(r) if r else None
+        if r:
+            self.failures.append(f"{label}: {r}")
+            self.rep.failed += 1
+            return
+        self.rep.passed += 1
+        if rng:
+            self.rng_ok += 1
+        elif is_fail_vector:
+            self.fail_ok += 1
+        else:
+            self.ok += 1
+
+    def skip(self, what: str, why: str):
+        self.rep.skipped.append(f"SKIPPED: {self.name}: {what} ({why})")
+
+    def done(self, extra: str = ""):
+        line = f"{self.name}: {self.ok} ok, {self.fail_ok} fail-vectors ok"
+        if self.rep.rng and self.rng_total:
+            line += f", {self.rng_ok} seed reproductions ok"
+        if self.failures:
+            line += f", {len(self.failures)} FAILED"
+        if extra:
+            line += f" {extra}"
+        print(line)
+        for f in self.failures:
+            print(f"  FAIL {f}")
+        if self.rng_skipped:
+            kinds = sorted({lab.rsplit("/", 1)[-1] for lab in self.rng_skipped})
+            self.skip(f"{len(self.rng_skipped)} byte-for-byte reproduction(s) from seed_hex ({', '.join(kinds)})",
+                      "need the §13 RNG; run with --rng")
+
+
+def load(vdir: str, name: str) -> dict:
+    with open(os.path.join(vdir, name + ".json"), encoding="utf-8") as f:
+        d = json.load(f)
+    assert d["operation"] == name and d["format_version"] == 1, name
+    return d
+
+
+def sk_of(v) -> bytes | None:
+    return bytes.fromhex(v["secret_key_hex"]) if v.get("secret_key_hex") else None
+
+
+def diff_json(got, want, what: str) -> list[str]:
+    if got == want:
+        return []
+    if isinstance(got, dict) and isinstance(want, dict):
+        keys = sorted(set(got) | set(want))
+        return [f"{what}.{k}: {str(got.get(k))[:60]!s} != {str(want.get(k))[:60]!s}"
+                for k in keys if got.get(k) != want.get(k)]
+    return [f"{what}: {str(got)[:80]} != {str(want)[:80]}"]
+
+
+# ---- per-file checks -----------------------------------------------------
+def run_kdf(rep: Report, vdir: str):
+    s = rep.section("kdf")
+    for v in load(vdir, "kdf")["vectors"]:
+        policy = v.get("policy", "permissive")
+        if "error" in v:
+            s.check(v["name"], lambda v=v, policy=policy: expect_error(
+                v["error"], derive, v["password"], v["kdf"], sk_of(v), policy), True)
+            continue
+
+        def ok(v=v, policy=policy):
+            errs = []
+            stretched, auth, kek = derive(v["password"], v["kdf"], sk_of(v), policy)
+            if stretched.hex() != v["stretched_hex"]:
+                errs.append("Argon2id output != stretched_hex")
+            if auth.hex() != v["auth_key_hex"]:
+                errs.append("auth_key mismatch")
+            if kek.hex() != v["kek_hex"]:
+                errs.append("kek mismatch")
+            return errs
+        s.check(v["name"], ok)
+    s.done()
+
+
+def run_hkdf(rep: Report, vdir: str):
+    s = rep.section("hkdf")
+    for v in load(vdir, "hkdf")["vectors"]:
+        def ok(v=v):
+            errs = []
+            st = bytes.fromhex(v["stretched_hex"])
+            auth, kek = subkeys(st)
+            if auth.hex() != v["auth_key_hex"] or kek.hex() != v["kek_hex"]:
+                errs.append("subkeys without secret key mismatch")
+            if "with_secret_key" in v:
+                auth, kek = subkeys(mix_secret_key(st, b64d(v["salt"]), bytes.fromhex(v["secret_key_hex"])))
+                w = v["with_secret_key"]
+                if auth.hex() != w["auth_key_hex"] or kek.hex() != w["kek_hex"]:
+                    errs.append("subkeys with secret key mismatch")
+            return errs
+        s.check(v["name"], ok)
+    s.done()
+
+
+def run_envelope(rep: Report, vdir: str):
+    s = rep.section("envelope")
+    vecs = load(vdir, "envelope")["vectors"]
+    for v in vecs:
+        context = ctx_from_json(v["context"])
+        key = bytes.fromhex(v["key_hex"])
+        if "error" in v:
+            def f(v=v, context=context, key=key):
+                env = bytes.fromhex(v["envelope_hex"]) if "envelope_hex" in v else v["envelope_text"]
+                return expect_error(v["error"], open_envelope, env, key, context)
+            s.check(v["name"], f, True)
+            continue
+
+        def ok(v=v, context=context, key=key):
+            errs = []
+            alg = ALG_NAMES[v["algorithm"]]
+            if aad_for(alg, context).hex() != v["aad_hex"]:
+                errs.append(f"aad {aad_for(alg, context).hex()} != aad_hex")
+            env = bytes.fromhex(v["envelope_hex"])
+            if b64d(v["envelope_text"]) != env or b64e(env) != v["envelope_text"]:
+                errs.append("envelope_text is not the text form of envelope_hex")
+            a2, nonce, _ = parse_envelope(env)
+            if a2 != alg or nonce.hex() != v["nonce_hex"]:
+                errs.append("parsed header/nonce mismatch")
+            for form in (env, v["envelope_text"]):
+                if open_envelope(form, key, context).hex() != v["plaintext_hex"]:
+                    errs.append("decrypted plaintext mismatch")
+            if seal_envelope(alg, key, bytes.fromhex(v["nonce_hex"]), context,
+                             bytes.fromhex(v["plaintext_hex"])) != env:
+                errs.append("re-encryption differs")
+            e = expect_error("decrypt", open_envelope, bytes([1, 3 - alg]) + env[2:], key, context)  # §3
+            if e and "malformed" not in e:
+                errs.append(f"algorithm-swapped envelope: {e}")
+            return errs
+        s.check(v["name"], ok)
+
+    # the tamper vectors are single changes of one valid envelope (revision 5)
+    base = [v for v in vecs if v["name"] == "fail_wrong_aad_revision"]
+    if base:
+        v = base[0]
+        s.check("fail_* tamper base opens under revision 5", lambda v=v: (open_envelope(
+            bytes.fromhex(v["envelope_hex"]), bytes.fromhex(v["key_hex"]),
+            ctx_from_json(dict(v["context"], revision=5))), None)[1])
+    s.done()
+
+
+def run_secret_key(rep: Report, vdir: str):
+    s = rep.section("secret_key")
+    for v in load(vdir, "secret_key")["vectors"]:
+        if "error" in v:
+            s.check(v["name"], lambda v=v: expect_error(v["error"], parse_secret_key, v["text"]), True)
+            continue
+
+        def ok(v=v):
+            errs = []
+            key = bytes.fromhex(v["bytes_hex"])
+            if secret_key_to_text(key) != v["text"]:
+                errs.append(f"encode gives {secret_key_to_text(key)}")
+            for t in [v["text"]] + v.get("also_parses", []):
+                if parse_secret_key(t) != key:
+                    errs.append(f"{t!r} parses differently")
+            return errs
+        s.check(v["name"], ok)
+    s.done()
+
+
+def run_fingerprint(rep: Report, vdir: str):
+    s = rep.section("fingerprint")
+    for v in load(vdir, "fingerprint")["vectors"]:
+        if "error" in v:
+            s.check(v["name"], lambda v=v: expect_error(
+                v["error"], lambda: verify_public_identity(parse_public_identity(v["identity"]))), True)
+            continue
+
+        def ok(v=v):
+            pi = parse_public_identity(v["identity"])
+            verify_public_identity(pi)
+            fp = fingerprint(pi)
+            return None if fp == v["fingerprint"] else f"fingerprint {fp}"
+        s.check(v["name"], ok)
+    s.done()
+
+
+def run_shamir(rep: Report, vdir: str):
+    s = rep.section("shamir")
+    subsets_checked = 0
+    for v in load(vdir, "shamir")["vectors"]:
+        if "error" in v:
+            def f(v=v):
+                if "share_text" in v:
+                    return expect_error(v["error"], parse_share_text, v["share_text"])
+                shares = [bytes.fromhex(h) for h in v["share_bytes_hex"]]
+                if v["name"].startswith("fail_share_"):
+                    # a single malformed binary share: the binary parse itself must fail (§10) ...
+                    e = expect_error(v["error"], parse_share_binary, shares[0])
+                    if e:
+                        return f"parse: {e}"
+                # ... and so must combining (parse errors come before the combine rules)
+                return expect_error(v["error"], shamir_combine, shares)
+            s.check(v["name"], f, True)
+            continue
+
+        def ok(v=v):
+            nonlocal subsets_checked
+            errs = []
+            secret = bytes.fromhex(v["secret_hex"])
+            bins = [bytes.fromhex(h) for h in v["share_bytes_hex"]]
+            if len(bins) != v["shares"]:
+                errs.append("share count")
+            for b, t in zip(bins, v["share_texts"]):
+                if parse_share_text(t) != b:
+                    errs.append(f"text {t[:14]}... does not parse to its binary share")
+                if share_binary_to_text(b) != t:
+                    errs.append(f"binary share does not encode to {t[:14]}...")
+                for variant in (t.lower(), t.replace("-", " "), t.replace("0", "O").replace("1", "l")):
+                    if parse_share_text(variant) != b:
+                        errs.append(f"§9 lenient form of {t[:14]}... does not parse")
+                        break
+                sh = parse_share_binary(b)
+                if sh["k"] != v["threshold"] or len(sh["y"]) != len(secret) + 16:
+                    errs.append("k or y length unexpected")
+            for r in range(v["threshold"], v["shares"] + 1):
+                for sub in itertools.combinations(bins, r):
+                    for order in (sub, tuple(reversed(sub))):
+                        subsets_checked += 1
+                        if shamir_combine(list(order)) != secret:
+                            msg = f"a subset of {r} shares gives a different secret"
+                            if msg not in errs:
+                                errs.append(msg)
+            for sub in itertools.combinations(bins, v["threshold"] - 1):
+                if sub:
+                    e = expect_error("shamir", shamir_combine, list(sub))
+                    if e:
+                        errs.append(f"k-1 shares: {e}")
+            return errs
+        s.check(v["name"], ok)
+
+        def rng_split(v=v):
+            got = shamir_split(bytes.fromhex(v["secret_hex"]), v["threshold"], v["shares"], rng_of(v["seed_hex"]))
+            return None if [g.hex() for g in got] == v["share_bytes_hex"] else "split(seed_hex) gives other shares"
+        s.check(f"{v['name']}/split", rng_split, rng=True)
+    s.done(f"({subsets_checked} share subsets combined)")
+
+
+def run_account(rep: Report, vdir: str):
+    s = rep.section("account")
+    for v in load(vdir, "account")["vectors"]:
+        name = v["name"]
+        if "error" in v:
+            # a record given as JSON text: parse it as an EncryptedAccount (§4, §0)
+            s.check(name, lambda v=v: expect_error(v["error"], lambda: parse_encrypted_account(
+                json_loads_strict(v["record_json"]))), True)
+            continue
+        sk = sk_of(v)
+
+        def ok(v=v, sk=sk):
+            errs = []
+            a = unlock_account(v["encrypted"], v["password"], sk)
+            if a["account_key"].hex() != v["account_key_hex"]:
+                errs.append("account key mismatch")
+            if a["auth_key"].hex() != v["auth_key_hex"]:
+                errs.append("auth_key mismatch")
+            pi = a["record"]["public_identity"]
+            verify_public_identity(pi)
+            if fingerprint(pi) != v["fingerprint"]:
+                errs.append(f"fingerprint {fingerprint(pi)}")
+            if a["record"]["kdf"][0] != parse_kdf_params(v["params"]):
+                errs.append("record kdf params differ from vector params")
+            return errs
+        s.check(f"{name}/unlock", ok)
+        s.check(f"{name}/fail_wrong_password", lambda v=v, sk=sk: expect_error(
+            v["fail_wrong_password"]["error"], unlock_account, v["encrypted"], v["fail_wrong_password"]["password"],
+            sk), True)
+        cp = v["change_password"]
+
+        def ok_cp(v=v, sk=sk, cp=cp):
+            errs = []
+            a = unlock_account(cp["encrypted"], cp["new_password"], sk)  # the Secret Key survives (§1.2)
+            if a["account_key"].hex() != v["account_key_hex"]:
+                errs.append("account key after password change differs")
+            if a["auth_key"].hex() != cp["auth_key_hex"]:
+                errs.append("auth_key after change mismatch")
+            old, new = v["encrypted"], cp["encrypted"]
+            if new["kdf"]["salt"] == old["kdf"]["salt"]:
+                errs.append("salt not renewed")
+            for k in ("wrapped_identity", "public_identity", "account", "v"):
+                if new[k] != old[k]:
+                    errs.append(f"{k} changed by password change")
+            if new["wrapped_account_key"] == old["wrapped_account_key"]:
+                errs.append("wrapped_account_key not re-wrapped")
+            return errs
+        s.check(f"{name}/change_password", ok_cp)
+        s.check(f"{name}/fail_old_password_after_change", lambda v=v, sk=sk, cp=cp: expect_error(
+            v["fail_old_password_after_change"]["error"], unlock_account, cp["encrypted"],
+            v["fail_old_password_after_change"]["password"], sk), True)
+        s.check(f"{name}/default_policy_rejects_test_params", lambda v=v, sk=sk: expect_error(
+            "kdf_policy", unlock_account, v["encrypted"], v["password"], sk, "default"), True)
+
+        def rng_create(v=v, sk=sk):
+            rec, ak, auth = create_account(rng_of(v["seed_hex"]), v["password"], sk, parse_kdf_params(v["params"]))
+            errs = diff_json(rec, v["encrypted"], "encrypted")
+            if ak.hex() != v["account_key_hex"] or auth.hex() != v["auth_key_hex"]:
+                errs.append("account key / auth key differ")
+            return errs
+        s.check(f"{name}/create", rng_create, rng=True)
+
+        def rng_cp(v=v, sk=sk, cp=cp):
+            old = unlock_account(v["encrypted"], v["password"], sk)
+            new = change_password(v["encrypted"], old, cp["new_password"], sk, rng_of(cp["seed_hex"]))
+            return diff_json(new, cp["encrypted"], "change_password.encrypted")
+        s.check(f"{name}/change_password", rng_cp, rng=True)
+    s.done()
+
+
+def run_vault(rep: Report, vdir: str):
+    s = rep.section("vault")
+    for v in load(vdir, "vault")["vectors"]:
+        vk1 = parse_vault_key_json(v["vault_key"])
+        rot = v["rotate"]
+        vk2 = parse_vault_key_json(rot["vault_key"])
+        name = v["name"]
+        owner = parse_id(v["owner_account"])
+        owner_ak = bytes.fromhex(v["owner_account_key_hex"])
+
+        def meta_ok(enc, vk, label):
+            def f():
+                meta, pt = open_vault_meta(enc, vk)
+                errs = diff_json(meta, v["meta"], label)
+                if pt != write_vault_meta(v["meta"]):
+                    errs.append(f"{label} plaintext is not the §0/§5 compact writer form: {pt!r}")
+                return errs
+            return f
+        s.check(f"{name}/meta", meta_ok(v["encrypted_vault"], vk1, "meta"))
+        s.check(f"{name}/rotate/meta", meta_ok(rot["encrypted_vault"], vk2, "rotated meta"))
+        if rot["encrypted_vault"]["meta"] == v["encrypted_vault"]["meta"]:
+            s.check(f"{name}/rotate/meta re-sealed", lambda: "rotation did not re-seal the metadata")
+
+        for label, wk, vk in (("wrapped_key", v["wrapped_key"], vk1), ("rotate/wrapped_key", rot["wrapped_key"], vk2)):
+            def f(wk=wk, vk=vk):
+                errs = []
+                if parse_id(wk["account"]) != owner:
+                    errs.append("wrapped key is not for owner_account")
+                k = open_wrapped_vault_key(wk, owner, owner_ak)
+                if (k["key"], k["vault"], k["key_version"]) != (vk["key"], vk["vault"], vk["key_version"]):
+                    errs.append("opened vault key / vault / key_version differ from the vault key")
+                return errs
+            s.check(f"{name}/{label} opens under owner_account_key", f)
+        s.check(f"{name}/rotate/wrapped_key is not a generation-1 key", lambda: expect_error(
+            "decrypt", open_wrapped_vault_key, dict(rot["wrapped_key"], key_version=1), owner, owner_ak), True)
+
+        old_keys = {}
+        if len(v["items"]) != len(v["items_plaintext"]):
+            s.check(f"{name}/items_plaintext", lambda: "items / items_plaintext length differ")
+        for it, plain in zip(v["items"], v["items_plaintext"]):
+            def f(it=it, plain=plain):
+                d = decrypt_item(it, vk1)
+                old_keys[it["item"]] = d["item_key"]
+                errs = diff_json(d["details"]["item"], plain, "item")
+                if d["details_pt"] != write_details(plain):
+                    errs.append("details plaintext is not the §6.3 writer form")
+                if d["overview_pt"] != write_overview(derive_overview(plain)):
+                    errs.append(f"overview {d['overview']} is not the §6.2 derivation")
+                return errs
+            s.check(f"{name}/item {it['item'][:8]}", f)
+        for it in rot["items"]:
+            def f(it=it):
+                d = decrypt_item(it, vk2)
+                errs = []
+                if old_keys.get(it["item"]) != d["item_key"]:
+                    errs.append("rotation changed the item key (spec: re-wrap)")
+                orig = [o for o in v["items"] if o["item"] == it["item"]][0]
+                if orig["overview"] != it["overview"] or orig["details"] != it["details"]:
+                    errs.append("rotation changed overview/details envelopes")
+                if orig["item_key"] == it["item_key"]:
+                    errs.append("item key not re-wrapped")
+                return errs
+            s.check(f"{name}/rotate/item {it['item'][:8]}", f)
+            s.check(f"{name}/rotate/fail_old_key_on_rotated_item {it['item'][:8]}",
+                    lambda it=it: expect_error(rot["fail_old_key_on_rotated_item"], decrypt_item, it, vk1), True)
+            # the old key bytes fail in the AEAD too, not only in the key_version check
+            s.check(f"{name}/rotate/old key bytes on {it['item'][:8]} item_key", lambda it=it: expect_error(
+                "decrypt", decrypt_item, it, dict(vk1, key_version=2)), True)
+
+        def rng_owner(v=v):
+            ident = identity_from_seed(bytes.fromhex(v["owner_seed_hex"]))
+            if ident["account"] != owner or ident["account_key"] != owner_ak:
+                return "owner account id / account key from owner_seed_hex differ"
+        s.check(f"{name}/owner account", rng_owner, rng=True)
+
+        def rng_create(v=v):
+            rng = rng_of(v["seed_hex"])
+            vid, key = uuid_v4_from(rng.draw(16)), rng.draw(32)
+            errs = []
+            if (vid, key, 1) != (vk1["vault"], vk1["key"], vk1["key_version"]):
+                errs.append("vault id / vault key differ")
+            meta = seal_text(1, key, rng.draw(24), ctx("vault_meta", vault=vid, key_version=1),
+                             write_vault_meta(v["meta"]))
+            errs += diff_json({"vault": fmt_id(vid), "key_version": 1, "meta": meta}, v["encrypted_vault"],
+                              "encrypted_vault")
+            env = seal_text(1, owner_ak, rng.draw(24), ctx("vault_key", account=owner, vault=vid, key_version=1), key)
+            errs += diff_json({"vault": fmt_id(vid), "account": fmt_id(owner), "key_version": 1, "envelope": env},
+                              v["wrapped_key"], "wrapped_key")
+            return errs
+        s.check(f"{name}/create", rng_create, rng=True)
+
+        def rng_rotate(v=v):
+            rng = rng_of(rot["seed_hex"])
+            key, kv = rng.draw(32), vk1["key_version"] + 1
+            errs = []
+            if (key, kv) != (vk2["key"], vk2["key_version"]):
+                errs.append("new vault key / key_version differ")
+            vid = vk1["vault"]
+            meta = seal_text(1, key, rng.draw(24), ctx("vault_meta", vault=vid, key_version=kv),
+                             write_vault_meta(v["meta"]))
+            errs += diff_json({"vault": fmt_id(vid), "key_version": kv, "meta": meta}, rot["encrypted_vault"],
+                              "rotate.encrypted_vault")
+            for old, new in zip(v["items"], rot["items"]):
+                r, ik = open_item_key(old, vk1)
+                wrapped = seal_text(1, key, rng.draw(24), ctx("item_key", vault=vid, item=r["item"], key_version=kv),
+                                    ik)
+                errs += diff_json(dict(old, key_version=kv, item_key=wrapped), new, f"rotate.items[{old['item'][:8]}]")
+            wrng = rng_of(rot["wrap_seed_hex"])
+            env = seal_text(1, owner_ak, wrng.draw(24), ctx("vault_key", account=owner, vault=vid, key_version=kv), key)
+            errs += diff_json({"vault": fmt_id(vid), "account": fmt_id(owner), "key_version": kv, "envelope": env},
+                              rot["wrapped_key"], "rotate.wrapped_key")
+            return errs
+        s.check(f"{name}/rotate", rng_rotate, rng=True)
+    s.done()
+
+
+def run_item(rep: Report, vdir: str):
+    s = rep.section("item")
+    for v in load(vdir, "item")["vectors"]:
+        vk = parse_vault_key_json(v["vault_key"])
+        if "error" in v:
+            s.check(v["name"], lambda v=v, vk=vk: expect_error(v["error"], decrypt_item, v["encrypted"], vk), True)
+            continue
+
+        def ok(v=v, vk=vk):
+            errs = []
+            enc = v["encrypted"]
+            if enc["item"] != v["item_id"] or enc["revision"] != v["revision"]:
+                errs.append("item id / revision mismatch")
+            d = decrypt_item(enc, vk)
+            alg = ALG_NAMES[v["algorithm"]]
+            for f in ("overview", "details"):
+                if b64d(enc[f])[1] != alg:
+                    errs.append(f"{f} algorithm byte {b64d(enc[f])[1]} != {alg}")
+            if b64d(enc["item_key"])[1] != 1:
+                errs.append("item_key (kind 5) not sealed with XChaCha20-Poly1305 (§2 writers)")
+            errs += diff_json(d["details"]["item"], v["item"], "item")
+            errs += diff_json(d["overview"], v["overview"], "overview")
+            errs += diff_json(derive_overview(v["item"]), v["overview"], "§6.2 derived overview")
+            if d["details_pt"] != write_details(v["item"]):
+                errs.append("details plaintext is not the §6.3 writer form")
+            if d["overview_pt"] != write_overview(v["overview"]):
+                errs.append("overview plaintext is not the §6.2 writer form")
+            return errs
+        s.check(v["name"], ok)
+
+        def rng_enc(v=v, vk=vk):
+            got = encrypt_item(vk, parse_id(v["item_id"]), v["revision"], v["item"], ALG_NAMES[v["algorithm"]],
+                               rng_of(v["seed_hex"]))
+            return diff_json(got, v["encrypted"], "encrypted")
+        s.check(f"{v['name']}/encrypt", rng_enc, rng=True)
+    s.done()
+
+
+def run_list(rep: Report, vdir: str):
+    s = rep.section("list")
+    for v in load(vdir, "list")["vectors"]:
+        vk = parse_vault_key_json(v["vault_key"])
+        if len(v["items"]) != len(v["results"]):
+            s.check(v["name"], lambda: "items/results length differ")
+            continue
+        for i, (it, res) in enumerate(zip(v["items"], v["results"])):
+            def f(it=it, res=res):
+                try:
+                    r, ik = open_item_key(it, vk)
+                    ov = parse_overview(open_envelope(r["overview"], ik, item_ctx("item_overview", r)))
+                    got = {"ok": {"item": fmt_id(r["item"]), "overview": ov, "revision": r["revision"]}}
+                except VErr as e:
+                    got = {"error": e.code}
+                return None if got == res else f"got {got}, expected {res}"
+            s.check(f"{v['name']}[{i}]", f, "error" in res)
+        for i, (it, res) in enumerate(zip(v["items"], v["results"])):
+            if "error" in res and parse_id(it["vault"]) != vk["vault"]:
+                s.check(f"{v['name']}[{i}] other-vault slot fails in the AEAD too", lambda it=it: expect_error(
+                    "decrypt", decrypt_item, it, dict(vk, vault=parse_id(it["vault"]))), True)
+    s.done()
+
+
+def run_grant(rep: Report, vdir: str):
+    s = rep.section("grant")
+    for v in load(vdir, "grant")["vectors"]:
+        sender = parse_public_identity(v["sender_identity"])
+        xsec = bytes.fromhex(v["recipient_x25519_secret_hex"])
+        if "error" in v:
+            opener = {"account": parse_id(v["recipient_account"]), "x25519": x25519_public(xsec)}
+            s.check(v["name"], lambda v=v, sender=sender, opener=opener, xsec=xsec: expect_error(
+                v["error"], open_grant, v["grant"], sender, opener, xsec), True)
+
+            def rng_recipient(v=v, opener=opener):
+                ident = identity_from_seed(bytes.fromhex(v["recipient_seed_hex"]))
+                if ident["account"] != opener["account"] or ident["x25519_secret"] != xsec:
+                    return "recipient account / X25519 secret from recipient_seed_hex differ"
+            s.check(f"{v['name']}/recipient account", rng_recipient, rng=True)
+            continue
+
+        recip = parse_public_identity(v["recipient_identity"])
+        vk = parse_vault_key_json(v["vault_key"])
+
+        def ok(v=v, sender=sender, recip=recip, vk=vk, xsec=xsec):
+            errs = []
+            verify_public_identity(sender)
+            verify_public_identity(recip)
+            if x25519_public(xsec) != recip["x25519"]:
+                errs.append("recipient_x25519_secret_hex does not match recipient_identity.x25519")
+            g = parse_grant(v["grant"])
+            if ROLES[v["role"]] != g["role"]:
+                errs.append("role")
+            if (g["vault"], g["key_version"]) != (vk["vault"], vk["key_version"]):
+                errs.append("grant vault/key_version differ from vault_key")
+            info = grant_info(g["vault"], g["key_version"], sender, recip)
+            if info.hex() != v["hpke_info_hex"]:
+                errs.append(f"hpke info {info.hex()} != hpke_info_hex")
+            if open_grant(v["grant"], sender, recip, xsec) != vk["key"]:
+                errs.append("HPKE-opened vault key != vault_key")
+            return errs
+        s.check(f"{v['name']} (signature, info, HPKE open)", ok)
+
+        def rng_ids(v=v, sender=sender, recip=recip):
+            errs = []
+            for who, seed, pi in (("sender", v["sender_seed_hex"], v["sender_identity"]),
+                                  ("recipient", v["recipient_seed_hex"], v["recipient_identity"])):
+                errs += diff_json(identity_from_seed(bytes.fromhex(seed))["public_identity"], pi, f"{who}_identity")
+            if identity_from_seed(bytes.fromhex(v["recipient_seed_hex"]))["x25519_secret"] != xsec:
+                errs.append("recipient X25519 secret differs")
+            return errs
+        s.check(f"{v['name']}/identities", rng_ids, rng=True)
+
+        def rng_seal(v=v, sender=sender, recip=recip, vk=vk):
+            sid = identity_from_seed(bytes.fromhex(v["sender_seed_hex"]))
+            got = make_grant(vk, sender, sid["ed25519_seed"], recip, v["role"], rng_of(v["seed_hex"]))
+            return diff_json(got, v["grant"], "grant")
+        s.check(f"{v['name']}/grant", rng_seal, rng=True)
+    s.done()
+
+
+def run_hpke_selftest(rep: Report, path: str):
+    s = rep.section("hpke-rfc9180-selftest")
+    if not os.path.exists(path):
+        s.skip("RFC 9180 Appendix A self-test", f"{path} not present; set VAULT_TEST_DATA or --hpke-kat")
+    else:
+        s.check("RFC 9180 A.1 (base, X25519, HKDF-SHA256, ChaCha20-Poly1305)", lambda: hpke_selftest(path))
+    s.done()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--vectors", default=DEFAULT_VECTORS, help="directory of the *.json vectors")
+    ap.add_argument("--hpke-kat", default=None, help="RFC 9180 Appendix A JSON (default: $VAULT_TEST_DATA/" + HPKE_KAT_REL
+                    + ", else ../../../shared/test-data/" + HPKE_KAT_REL + " relative to this script)")
+    ap.add_argument("--rng", "--inferred-rng", dest="rng", action="store_true",
+                    help="also reproduce randomised operations from seed_hex with the §13 draw order")
+    args = ap.parse_args()
+    rep = Report(args.rng)
+    if args.rng:
+        print("rng: reproducing seed_hex operations with ChaCha20Rng::from_seed and the draw order of format.md §13")
+
+    run_hpke_selftest(rep, args.hpke_kat or default_hpke_kat())
+    run_kdf(rep, args.vectors)
+    run_hkdf(rep, args.vectors)
+    run_envelope(rep, args.vectors)
+    run_secret_key(rep, args.vectors)
+    run_shamir(rep, args.vectors)
+    run_fingerprint(rep, args.vectors)
+    run_account(rep, args.vectors)
+    run_vault(rep, args.vectors)
+    run_item(rep, args.vectors)
+    run_list(rep, args.vectors)
+    run_grant(rep, args.vectors)
+
+    known = {"kdf", "hkdf", "envelope", "secret_key", "shamir", "fingerprint", "account", "vault", "item", "list",
+             "grant"}
+    for e in sorted(f[:-5] for f in os.listdir(args.vectors) if f.endswith(".json") and f[:-5] not in known):
+        rep.skipped.append(f"SKIPPED: {e}.json (no checker for this operation)")
+
+    for n in rep.notes:
+        print(f"NOTE: {n}")
+    for sk in rep.skipped:
+        print(sk)
+    print(f"{rep.passed} passed, {rep.failed} failed")
+    return 1 if rep.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
