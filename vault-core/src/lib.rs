@@ -68,6 +68,7 @@ pub mod secret_key;
 pub mod shamir;
 pub mod sharing;
 pub mod srp;
+pub mod sync;
 pub mod vault;
 
 pub use account::{EncryptedAccount, NewCredentials, UnlockedAccount};
