@@ -1,0 +1,42 @@
+//! # vault-node
+//!
+//! The Node.js binding of `vault-core`, built with napi-rs. Glue only: it
+//! converts types, maps every failure onto the core's one error type (thrown
+//! as a JS `Error` with a stable `code`), and moves slow work (Argon2id,
+//! bulk list decryption) off the event loop. Everything that touches a
+//! secret happens in `vault-core`.
+//!
+//! - Keys are class handles (`SymmetricKey`, `VaultKey`, `UnlockedAccount`,
+//!   …); their bytes leave native memory only through `export*` methods.
+//! - Data (records, items, grants, protocol messages) are plain JS objects
+//!   in exactly the JSON shape of `docs/format.md` / `docs/protocol.md`.
+//! - Randomness is injected like in the core: an optional `rng`, defaulting
+//!   to the OS CSPRNG; a seeded RNG exists only with the `test-vectors`
+//!   feature, for replaying `test-vectors/`.
+//! - Where IO happens: nowhere. The caller moves bytes; this crate and the
+//!   core compute.
+//!
+//! The JS API and its TypeScript types are generated from the `#[napi]`
+//! items below (doc comments become `index.d.ts`); the data-object types
+//! are declared in `dts-header.d.ts`.
+
+// napi-derive registers exports only outside `cfg(test)`; the lib test
+// harness therefore sees every exported function as unused.
+#![cfg_attr(test, allow(dead_code))]
+
+mod account;
+mod convert;
+mod envelope;
+mod error;
+#[cfg(feature = "test-vectors")]
+mod hazmat;
+mod kdf;
+mod keys;
+mod opaque;
+mod prelogin;
+mod rng;
+mod shamir;
+mod sharing;
+mod srp;
+mod task;
+mod vault;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The Node binding's test suite, from a fresh machine, with no stdin:
+# installs what it needs (skipping what is present), builds the addon with
+# the `test-vectors` feature into build-test/ (never the shipped build), and
+# runs `node --test`. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+echo "node $(node --version), npm $(npm --version)"
+if [ ! -x node_modules/.bin/napi ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Test build: debug profile (dependencies are optimised by the workspace
+# profile) with the deterministic entry points the vectors need.
+npx napi build --platform --features test-vectors --output-dir build-test
+
+set +e
+node --test --test-reporter=spec test/*.test.mjs 2>&1 | tee build-test/test-output.txt
+status=${PIPESTATUS[0]}
+set -e
+pass=$(grep -E '^ℹ pass ' build-test/test-output.txt | awk '{print $3}')
+fail=$(grep -E '^ℹ fail ' build-test/test-output.txt | awk '{print $3}')
+skip=$(grep -E '^ℹ skipped ' build-test/test-output.txt | awk '{print $3}')
+echo "node: ${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
+if [ "$status" -ne 0 ] || [ "${fail:-1}" != "0" ] || [ "${pass:-0}" = "0" ]; then
+  exit 1
+fi

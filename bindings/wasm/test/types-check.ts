@@ -1,0 +1,64 @@
+// Compile-only check (tsc --noEmit --strict) that the generated .d.ts gives
+// real types: records, items, messages and errors, not `any`.
+import init, {
+  Account,
+  VaultKey,
+  SrpLogin,
+  OpaqueLogin,
+  PreloginResponse,
+  kdfPreset,
+  newItemId,
+  shamirSplit,
+  shamirCombine,
+  type EncryptedAccount,
+  type EncryptedItem,
+  type Item,
+  type ListResult,
+  type KdfConfig,
+  type VaultError,
+  type SrpClientHello,
+} from "../dist/web/vault_wasm.js";
+import { VaultWorker } from "../dist/worker-client.js";
+
+async function example(serverRecord: EncryptedAccount): Promise<string[]> {
+  await init();
+  const created = Account.create("pw", kdfPreset("default"));
+  const record: EncryptedAccount = created.record;
+  const salt: string = record.kdf.salt;
+  const account: Account = Account.unlock(serverRecord, "pw");
+  const { key }: { key: VaultKey } = account.createVault({ name: "Personal" });
+  const item: Item = {
+    title: "Bank",
+    data: { type: "login", username: "me", password: "pw", uris: ["https://bank.example"] },
+    custom_fields: [{ name: "PIN", value: "1234", kind: "hidden" }],
+  };
+  const enc: EncryptedItem = key.encryptItem(newItemId(), 1, item, "aes256-gcm");
+  const back: Item = key.decryptItem(enc);
+  if (back.data.type === "login") {
+    const user: string | undefined = back.data.username;
+    void user;
+  }
+  const rows: ListResult[] = key.decryptList([enc]);
+  const titles = rows.map((r) => (r.ok ? r.ok.overview.title : `error ${r.error.code}`));
+  const login = SrpLogin.start("alice", created.authKey, "rfc5054-3072");
+  const hello: SrpClientHello = login.hello;
+  const opaque = OpaqueLogin.start("alice", created.authKey);
+  const ke1: { v: number; ke1: string } = opaque.ke1;
+  const pre = PreloginResponse.parse('{"v":1,"kdf":{"params":{"memory_kib":65536,"iterations":3,"parallelism":4},"salt":"AAAAAAAAAAAAAAAAAAAAAA"}}');
+  const kdf: KdfConfig = pre.checkedKdf();
+  const secret: Uint8Array = shamirCombine(shamirSplit(new Uint8Array([1, 2, 3]), 2, 3).map((s) => s.toText()));
+  try {
+    Account.unlock(record, "wrong");
+  } catch (e) {
+    const code: VaultError["code"] = (e as VaultError).code;
+    void code;
+  }
+  const worker = new VaultWorker();
+  const unlocked: { account: Account } = await worker.unlockAccount(record, "pw");
+  void [salt, hello, ke1, kdf, secret, unlocked, titles];
+  // @ts-expect-error: an unknown item type is a type error.
+  const bad: Item = { title: "x", data: { type: "password" } };
+  void bad;
+  return titles;
+}
+void example;
