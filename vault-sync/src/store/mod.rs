@@ -1,0 +1,478 @@
+//! The server's storage layer: one schema, one implementation, two backends
+//! (SQLite, the embedded default; Postgres with row-level security).
+//!
+//! # Schema
+//!
+//! `migrations/{sqlite,postgres}/` hold the same numbered migrations; a test
+//! compares the migrated schemas (tables, columns, types, nullability).
+//!
+//! | table | holds | tenant |
+//! |---|---|---|
+//! | `accounts` | identifier, `EncryptedAccount` JSON, auth protocol + SRP verifier / OPAQUE record, credentials version | `account_id` |
+//! | `identities` | the public identity directory (`PublicIdentity` JSON) | `account_id`; FK `(account_id, identifier)` → `accounts` |
+//! | `vaults` | owner, current key generation, `EncryptedVault` JSON, `meta_seq` | `owner_id` |
+//! | `memberships` | role, `MemberKey`s JSON (wrapped key / grant), newest key generation, active flag, `seq`, `access_seq` | `account_id`; FK `(vault_id, vault_owner)` → `vaults (vault_id, owner_id)` |
+//! | `items` | current state per item: revision, key generation, `EncryptedItem` JSON or tombstone, `seq` | via `memberships` |
+//! | `sessions` | SHA-256 of the current and previous refresh token, expiry, revocation | `account_id` |
+//! | `login_states` | PAKE server state between two messages, sealed (XChaCha20-Poly1305 under the state key), expiry | the random `login_id` |
+//! | `audit_log`, `audit_head` | append-only, hash-chained events ([`audit`]) | `actor` / `subject` |
+//! | `feed_clock` | the feed sequence counter | — |
+//!
+//! # The feed
+//!
+//! A single clock row is ticked (`UPDATE … RETURNING`) as the *first*
+//! statement of every transaction that changes what a feed shows; it stamps
+//! the rows it writes with that `seq`. Its row lock (Postgres) or the single
+//! writer (SQLite) holds until commit, so `seq` order is commit order (a
+//! reader never later finds a row older than one it already returned), and
+//! what such a transaction reads (membership, role, key generation) cannot
+//! change under it before it commits: a push cannot land a blob sealed under
+//! a key generation a concurrent rotation just retired, nor a write from a
+//! member a concurrent revocation just removed. The price is that feed
+//! writers commit one at a time; the lock is held for a push's statements
+//! and its commit only.
+//!
+//! A user's feed is computed, not stored: the user's memberships joined with
+//! their vaults' items, each entry at a position `(eff, kind, vault, item)`
+//! (`eff`: the seq at which it last changed for this user), after the
+//! cursor, in position order, in one statement per page however large the
+//! page (no N+1, no fan-out on write, no full dump: an unchanged feed is an
+//! index probe per vault). A membership that starts,
+//! or gets a new key generation, moves its vault's items after that point
+//! (`access_seq`), so they are sent again; an ended one yields
+//! `vault_removed`. Each item appears once, in its current state.
+//!
+//! # Writes
+//!
+//! Item writes are compare-and-swap on the revision (`UPDATE … WHERE
+//! revision = base`, or `INSERT … ON CONFLICT DO NOTHING` for `base` 0); a
+//! write that loses gets the current state back. A push is one transaction,
+//! committed before any result is returned. Audited operations (account,
+//! credentials, vault, membership, session events) write their audit row in
+//! the same transaction: no action without its record.
+//!
+//! # Access control
+//!
+//! Every query filters by the acting account. On Postgres the app role is
+//! also fenced in by row-level security ([`postgres`]): every table ENABLEs
+//! and FORCEs it, and each transaction sets its scope with `set_config(..,
+//! true)`.
+
+pub mod audit;
+mod cursor;
+pub mod error;
+pub mod postgres;
+mod sqlite;
+pub mod types;
+
+pub use error::{BackendError, Result, StoreError};
+pub use postgres::{PgAdmin, check_rls_posture};
+pub use types::*;
+
+use std::path::Path;
+use vault_core::sync::wire::{Cursor, ItemState, MemberKey, PullPage, PushResult, PushWrite};
+use vault_core::{
+    AccountId, EncryptedAccount, EncryptedVault, ItemId, Role, VaultId, WrappedVaultKey,
+};
+
+/// Who a transaction acts for: the Postgres scope settings (SQLite ignores it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scope<'a> {
+    /// No scope: on Postgres, sees nothing (used by the owner's verifier).
+    None,
+    /// A signed-in account.
+    Account(AccountId),
+    /// Pre-login lookup of one identifier.
+    Identifier(&'a str),
+    /// A login in flight.
+    Login(&'a LoginId),
+    /// A refresh token's hash.
+    Refresh(&'a TokenHash),
+    /// A signed-in account looking up one directory entry.
+    Directory {
+        me: AccountId,
+        account: Option<AccountId>,
+        identifier: Option<&'a str>,
+    },
+    /// An audit event with no actor.
+    Anonymous,
+    /// Deleting what expired before this time.
+    Purge(Millis),
+}
+
+impl Scope<'_> {
+    /// The `(setting, value)` pairs this scope sets.
+    pub(crate) fn settings(&self) -> Vec<(&'static str, String)> {
+        match *self {
+            Scope::None => vec![],
+            Scope::Account(a) => vec![("vault.account", a.to_string())],
+            Scope::Identifier(i) => vec![("vault.identifier", i.to_owned())],
+            Scope::Login(l) => vec![("vault.login", l.to_string())],
+            Scope::Refresh(h) => vec![("vault.refresh", h.to_hex())],
+            Scope::Directory {
+                me,
+                account,
+                identifier,
+            } => {
+                let mut s = vec![("vault.account", me.to_string())];
+                if let Some(a) = account {
+                    s.push(("vault.lookup_account", a.to_string()));
+                }
+                if let Some(i) = identifier {
+                    s.push(("vault.lookup_identifier", i.to_owned()));
+                }
+                s
+            }
+            Scope::Anonymous => vec![("vault.audit", "anonymous".to_owned())],
+            Scope::Purge(t) => vec![("vault.expired_before", t.to_string())],
+        }
+    }
+}
+
+/// What a transaction does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Reads only.
+    Read,
+    /// Writes.
+    Write,
+    /// Reads several statements from one snapshot.
+    Snapshot,
+    /// Reads the feed (Postgres: plan it once per connection, no parallel
+    /// workers; see `postgres::begin`).
+    Feed,
+}
+
+/// Now, in Unix milliseconds (the store's clock for `created_at` and audit
+/// times; expiry checks take the caller's `now`).
+pub(crate) fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+enum Backend {
+    Sqlite(sqlite::ops::Ops),
+    Postgres(postgres::ops::Ops),
+}
+
+/// The store: every operation the server performs on its database.
+///
+/// Cheap to share behind an `Arc`; it holds a connection pool. Every method
+/// is one transaction, committed before it returns.
+pub struct Store {
+    backend: Backend,
+}
+
+impl core::fmt::Debug for Store {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend_name())
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* $(,)? )) => {
+        match &$self.backend {
+            Backend::Sqlite(o) => o.$method($($arg),*).await,
+            Backend::Postgres(o) => o.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) a SQLite database file and migrates it.
+    pub async fn open_sqlite(path: impl AsRef<Path>, config: StoreConfig) -> Result<Store> {
+        Ok(Store {
+            backend: Backend::Sqlite(sqlite::open(path.as_ref(), config).await?),
+        })
+    }
+
+    /// Connects to Postgres as the app role and checks it cannot bypass
+    /// row-level security ([`check_rls_posture`]). Does not migrate: the
+    /// owner role does that ([`PgAdmin::migrate`]).
+    pub async fn connect_postgres(url: &str, config: StoreConfig) -> Result<Store> {
+        Ok(Store {
+            backend: Backend::Postgres(postgres::connect(url, config).await?),
+        })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// How many data statements this store has run (transaction control not
+    /// counted): for metrics, and for tests that check a call's query count.
+    pub fn statements(&self) -> u64 {
+        match &self.backend {
+            Backend::Sqlite(o) => o.statements(),
+            Backend::Postgres(o) => o.statements(),
+        }
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(o) => o.pool.close().await,
+            Backend::Postgres(o) => o.pool.close().await,
+        }
+    }
+
+    // ------------------------------------------------------------ accounts
+
+    /// Registers an account and publishes its identity, in one transaction
+    /// with its audit event. [`StoreError::Conflict`] if the id or identifier
+    /// is taken; [`StoreError::Invalid`] if the record is inconsistent (its
+    /// public identity must be self-signed and name the account).
+    pub async fn create_account(&self, new: &NewAccount, remote: Option<&str>) -> Result<()> {
+        dispatch!(self.create_account(new, remote))
+    }
+
+    /// The account with this identifier, for pre-login and login. `None` if
+    /// there is none: answer with the fake pre-login / fake record then.
+    pub async fn account_by_identifier(&self, identifier: &str) -> Result<Option<AccountRecord>> {
+        dispatch!(self.account_by_identifier(identifier))
+    }
+
+    /// The signed-in account's own record.
+    pub async fn account(&self, me: AccountId) -> Result<AccountRecord> {
+        dispatch!(self.account(me))
+    }
+
+    /// Replaces the account record and the login record together (password
+    /// change, account-key rotation), bumps the credentials version and
+    /// revokes every session but `keep_session`, in one transaction. The
+    /// public identity must not change. Returns the new credentials version.
+    pub async fn replace_credentials(
+        &self,
+        me: AccountId,
+        record: &EncryptedAccount,
+        auth: &AuthRecord,
+        keep_session: Option<SessionId>,
+        remote: Option<&str>,
+    ) -> Result<i64> {
+        dispatch!(self.replace_credentials(me, record, auth, keep_session, remote))
+    }
+
+    /// One directory entry, named exactly (no listing or search).
+    pub async fn lookup_identity(
+        &self,
+        me: AccountId,
+        by: Lookup<'_>,
+    ) -> Result<Option<DirectoryEntry>> {
+        dispatch!(self.lookup_identity(me, by))
+    }
+
+    // ------------------------------------------------------------ vaults
+
+    /// Creates a vault owned by `me`, with `me` as its first member (role
+    /// owner, the key wrapped for `me`).
+    pub async fn create_vault(
+        &self,
+        me: AccountId,
+        meta: &EncryptedVault,
+        owner_key: &WrappedVaultKey,
+        remote: Option<&str>,
+    ) -> Result<()> {
+        dispatch!(self.create_vault(me, meta, owner_key, remote))
+    }
+
+    /// Adds `member` to `me`'s vault, or changes its role or keys. Only the
+    /// vault's owner may; every key must name this vault and member (grants:
+    /// sent by `me`, with this role). The member's feed then carries the
+    /// vault and, if access is new or the key generation changed, all of its
+    /// items.
+    pub async fn add_member(
+        &self,
+        me: AccountId,
+        vault: VaultId,
+        member: AccountId,
+        role: Role,
+        keys: &[MemberKey],
+        remote: Option<&str>,
+    ) -> Result<()> {
+        dispatch!(self.add_member(me, vault, member, role, keys, remote))
+    }
+
+    /// Ends `member`'s access to `me`'s vault (its feed reports
+    /// `vault_removed`). Rotate the vault key afterwards.
+    pub async fn remove_member(
+        &self,
+        me: AccountId,
+        vault: VaultId,
+        member: AccountId,
+        remote: Option<&str>,
+    ) -> Result<()> {
+        dispatch!(self.remove_member(me, vault, member, remote))
+    }
+
+    /// Rotates `me`'s vault to the next key generation, atomically: the new
+    /// sealed metadata, every live item re-wrapped under the new key (at its
+    /// current revision, as `VaultKey::rotate` returns them), and the new
+    /// keys of every active member (the owner included). Item writes sealed
+    /// under the old generation are then rejected `stale_key`, and every
+    /// member's feed carries the new keys and the re-wrapped items.
+    /// [`StoreError::Conflict`] if an item changed or appeared meanwhile
+    /// (fetch and rotate again), [`StoreError::Invalid`] if a member or an
+    /// item is missing or names something else.
+    pub async fn rotate_vault_key(
+        &self,
+        me: AccountId,
+        meta: &EncryptedVault,
+        items: &[vault_core::EncryptedItem],
+        member_keys: &[(AccountId, Vec<MemberKey>)],
+        remote: Option<&str>,
+    ) -> Result<()> {
+        dispatch!(self.rotate_vault_key(me, meta, items, member_keys, remote))
+    }
+
+    /// The vault's active members: all of them for its owner, only itself
+    /// for any other member, none for anyone else.
+    pub async fn members(&self, me: AccountId, vault: VaultId) -> Result<Vec<Member>> {
+        dispatch!(self.members(me, vault))
+    }
+
+    // ------------------------------------------------------------ items
+
+    /// Applies compare-and-swap writes, each independently and in order, in
+    /// one transaction committed before returning (the wire module's rules:
+    /// `ok` at `base + 1`, `conflict` with the current state, or `rejected`).
+    /// [`StoreError::Invalid`] if there are more than
+    /// [`StoreConfig::max_writes_per_push`].
+    pub async fn push(&self, me: AccountId, writes: &[PushWrite]) -> Result<Vec<PushResult>> {
+        dispatch!(self.push(me, writes))
+    }
+
+    /// One item's current state, if `me` is a member of its vault.
+    pub async fn item(
+        &self,
+        me: AccountId,
+        vault: VaultId,
+        item: ItemId,
+    ) -> Result<Option<ItemState>> {
+        dispatch!(self.item(me, vault, item))
+    }
+
+    /// A page of `me`'s change feed after `since` (from the start if
+    /// `None`): at most `limit` changes (clamped to
+    /// [`StoreConfig::max_page_size`]), in one query.
+    /// [`StoreError::Invalid`] for a cursor this store did not issue.
+    pub async fn pull(
+        &self,
+        me: AccountId,
+        since: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<PullPage> {
+        dispatch!(self.pull(me, since, limit))
+    }
+
+    /// The page [`pull`](Self::pull) returns, as its wire JSON (what
+    /// `PullPage::to_json` would give, up to field order), with the items'
+    /// stored JSON copied in rather than parsed and re-serialised: the fast
+    /// path for an HTTP handler.
+    pub async fn pull_json(
+        &self,
+        me: AccountId,
+        since: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<String> {
+        dispatch!(self.pull_json(me, since, limit))
+    }
+
+    // ------------------------------------------------------------ sessions
+
+    /// Starts a session for `me` (after a successful login).
+    pub async fn create_session(&self, me: AccountId, new: &NewSession) -> Result<Session> {
+        dispatch!(self.create_session(me, new))
+    }
+
+    /// `me`'s session `id`, to check an access token's session is still
+    /// active ([`Session::is_active`]).
+    pub async fn session(&self, me: AccountId, id: SessionId) -> Result<Option<Session>> {
+        dispatch!(self.session(me, id))
+    }
+
+    /// Presents a refresh token (its hash): rotates it to `next` if it is
+    /// current and the session is active; revokes the session if it was
+    /// already rotated out ([`RefreshOutcome::Reused`]).
+    /// [`StoreError::NotFound`] for an unknown token,
+    /// [`StoreError::Forbidden`] for a revoked or expired session.
+    pub async fn rotate_refresh(
+        &self,
+        presented: &TokenHash,
+        next: &TokenHash,
+        now: Millis,
+        expires_at: Millis,
+    ) -> Result<RefreshOutcome> {
+        dispatch!(self.rotate_refresh(presented, next, now, expires_at))
+    }
+
+    /// Revokes one of `me`'s sessions (logout). Returns whether it was active.
+    pub async fn revoke_session(
+        &self,
+        me: AccountId,
+        id: SessionId,
+        now: Millis,
+        remote: Option<&str>,
+    ) -> Result<bool> {
+        Ok(dispatch!(self.revoke_sessions(me, Some(id), None, now, remote))? > 0)
+    }
+
+    /// Revokes all of `me`'s sessions but `except` ("log out all devices").
+    /// Returns how many were active.
+    pub async fn revoke_all_sessions(
+        &self,
+        me: AccountId,
+        except: Option<SessionId>,
+        now: Millis,
+        remote: Option<&str>,
+    ) -> Result<u64> {
+        dispatch!(self.revoke_sessions(me, None, except, now, remote))
+    }
+
+    // ------------------------------------------------------------ logins in flight
+
+    /// Parks a login's server state, sealed under the state key.
+    pub async fn put_login_state(&self, state: &NewLoginState) -> Result<()> {
+        dispatch!(self.put_login_state(state))
+    }
+
+    /// Takes a login's state out (deleted and committed before it is
+    /// returned, so it finishes at most once). `None` if unknown, already
+    /// taken or expired at `now`.
+    pub async fn take_login_state(&self, id: &LoginId, now: Millis) -> Result<Option<LoginState>> {
+        dispatch!(self.take_login_state(id, now))
+    }
+
+    /// Deletes login states and sessions that expired before `now`. Returns
+    /// (login states, sessions) deleted.
+    pub async fn purge_expired(&self, now: Millis) -> Result<(u64, u64)> {
+        dispatch!(self.purge_expired(now))
+    }
+
+    // ------------------------------------------------------------ audit
+
+    /// Appends an event to the audit chain (for events with no store
+    /// operation of their own, e.g. logins). Returns its sequence number.
+    pub async fn audit_append(&self, event: &AuditEvent) -> Result<i64> {
+        dispatch!(self.audit_append(event))
+    }
+
+    /// Verifies the whole audit chain. On SQLite directly; on Postgres the
+    /// app role cannot read every row, so this is
+    /// [`StoreError::Forbidden`]: use [`PgAdmin::verify_audit`].
+    pub async fn audit_verify(&self) -> Result<AuditSummary> {
+        match &self.backend {
+            Backend::Sqlite(o) => sqlite::ops::verify_audit(&o.pool).await,
+            Backend::Postgres(_) => Err(StoreError::Forbidden(
+                "the app role cannot read the whole audit log; verify with PgAdmin",
+            )),
+        }
+    }
+}
