@@ -260,6 +260,12 @@ fn unlock_section() {
         "unlock_sealed_bytes_per_item",
         sealed_bytes_per_item(&items),
     );
+    // What the list screen actually opens: the wrapped item key and the overview.
+    let touched: usize = items
+        .iter()
+        .map(|it| it.item_key.as_bytes().len() + it.overview.as_bytes().len())
+        .sum();
+    emit("unlock_opened_bytes_per_item", touched as f64 / n as f64);
     let check = |rows: &[vault_core::Result<vault_core::ListRow>]| {
         assert!(rows.iter().all(Result::is_ok));
     };
