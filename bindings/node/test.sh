@@ -11,7 +11,10 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 echo "node $(node --version), npm $(npm --version)"
 if [ ! -x node_modules/.bin/napi ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm 11 rejects this lock with `npm ci` (optional platform packages of a
+  # transitive dependency are not recorded); fall back to a plain install.
+  npm ci --no-audit --no-fund --loglevel=error ||
+    npm install --no-audit --no-fund --loglevel=error
 fi
 
 # Test build: debug profile (dependencies are optimised by the workspace
