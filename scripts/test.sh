@@ -11,6 +11,9 @@ if [ -z "${VAULT_TEST_DATA:-}" ] && [ -d ../shared/test-data ]; then
   export VAULT_TEST_DATA="$(cd ../shared/test-data && pwd)"
 fi
 
+step "services the suites talk to: Postgres and Redis"
+bash scripts/services.sh
+
 step "Rust workspace: cargo test --workspace --all-features"
 cargo test --workspace --all-features
 

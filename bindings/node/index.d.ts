@@ -309,6 +309,124 @@ export interface OpaqueServerLoginJson {
   server_login: string
 }
 
+// --- Sync (docs/protocol.md): wire messages and SyncEngine results ---------
+
+/** An opaque position in the change feed, chosen by the server. */
+export type SyncCursor = string
+/** Pull, client → server: the changes after `since` (absent on the first sync). */
+export interface PullRequest {
+  v: 1
+  since?: SyncCursor
+}
+/** A vault key as one member receives it: own wrap, or another member's grant. */
+export type MemberKey = { wrapped: WrappedVaultKey } | { grant: VaultGrant }
+/** One entry of the change feed. */
+export type SyncChange =
+  | { type: 'vault'; vault: string; role: Role; meta?: EncryptedVault | null; keys: MemberKey[] }
+  | { type: 'vault_removed'; vault: string }
+  | { type: 'item'; item: EncryptedItem }
+  | { type: 'tombstone'; vault: string; item: string; revision: number }
+/** Pull, server → client: one page of the feed. */
+export interface PullPage {
+  v: 1
+  since: SyncCursor | null
+  next: SyncCursor
+  has_more: boolean
+  changes: SyncChange[]
+}
+/** One compare-and-swap write (`item.revision` is always `base + 1`). */
+export type PushWrite =
+  | { action: 'upsert'; op: number; base: number; item: EncryptedItem }
+  | { action: 'delete'; op: number; vault: string; item: string; base: number }
+/** Push, client → server. */
+export interface PushRequest {
+  v: 1
+  writes: PushWrite[]
+}
+/** An item as the server holds it. */
+export type ItemState =
+  | { state: 'live'; item: EncryptedItem }
+  | { state: 'deleted'; vault: string; item: string; revision: number }
+/** Why the server refused a write (unknown reasons read as `other`). */
+export type RejectReason = 'forbidden' | 'not_found' | 'invalid' | 'too_large' | 'stale_key' | 'other'
+/** The outcome of one write. */
+export type PushResult =
+  | { status: 'ok'; op: number; revision: number }
+  | { status: 'conflict'; op: number; current: ItemState }
+  | { status: 'rejected'; op: number; reason: RejectReason }
+/** Push, server → client: one result per write processed. */
+export interface PushResponse {
+  v: 1
+  results: PushResult[]
+}
+/** A write the server now holds. */
+export interface SyncAck {
+  vault: string
+  item: string
+  revision: number
+  op: number
+}
+/** What `applyPull` did. */
+export interface PullOutcome {
+  /** False if the page did not answer the engine's cursor (a replay): nothing changed. */
+  applied: boolean
+  /** Pull again right away. */
+  has_more: boolean
+  /** Items whose visible state may have changed. */
+  changed: { vault: string; item: string }[]
+  /** Vaults whose membership, meta or keys changed, or that were removed. */
+  vaults_changed: string[]
+  acknowledged: SyncAck[]
+  /** Ids of the conflicts this page created. */
+  conflicts: number[]
+}
+/** What `applyPush` did. */
+export interface PushOutcome {
+  acknowledged: SyncAck[]
+  conflicts: number[]
+  /** Results for writes no longer queued. */
+  ignored: number
+  /** Whether anything was settled; a push loop stops when false. */
+  progressed: boolean
+}
+/** Why a local edit became a conflict. */
+export type ConflictCause =
+  | { kind: 'diverged'; server: ItemState }
+  | { kind: 'rejected'; reason: RejectReason }
+  | { kind: 'vault_unavailable' }
+/** A local edit the server did not take, kept (as ciphertext) until resolved. */
+export interface Conflict {
+  id: number
+  vault: string
+  item: string
+  /** The server revision the local edits started from. */
+  base: number
+  /** The user's latest local version, or `'delete'`. */
+  local: { upsert: EncryptedItem } | 'delete'
+  cause: ConflictCause
+}
+/** What `resolveDefault` did with one conflict. */
+export type AutoAction =
+  | { kind: 'kept_both'; copy: string }
+  | { kind: 'kept_server_identical' }
+  | { kind: 'recreated' }
+  | { kind: 'kept_server_edit' }
+  | { kind: 'both_deleted' }
+  | { kind: 'resealed' }
+  | { kind: 'left'; error: { code: VaultErrorCode; message: string } | null }
+/** One conflict `resolveDefault` looked at. */
+export interface AutoResolution {
+  conflict: Conflict
+  action: AutoAction
+}
+/** The user's membership of one vault, as the feed last described it. */
+export interface VaultMembership {
+  vault: string
+  role: Role
+  meta: EncryptedVault | null
+  keys: MemberKey[]
+}
+
 // ---------------------------------------------------------------------------
 // Functions and classes (generated from the Rust doc comments).
 // ---------------------------------------------------------------------------
@@ -556,6 +674,81 @@ export declare class SymmetricKey {
   exportBytes(): Buffer
   /** Constant-time comparison with another key. */
   equals(other: SymmetricKey): boolean
+}
+
+/**
+ * The local replica of one user on one device, and the steps of a sync
+ * round; it does no IO. Pull: `planPull()` → GET the feed →
+ * `applyPull(page)`, again while `hasMore`. Push: `planPush()` → POST it →
+ * `applyPush(response)`, again while a request is planned and `progressed`.
+ * Persist `toJson()` after every step: it holds ciphertext only.
+ */
+export declare class SyncEngine {
+  /** A fresh engine: no cursor, nothing known, nothing queued. */
+  constructor()
+  /** Restores a persisted engine (unknown versions and fields are rejected). */
+  static fromJson(json: string): SyncEngine
+  /** The persisted form: ciphertext, wrapped keys, ids and counters only. */
+  toJson(): string
+  /** The feed cursor of the last applied page (null before the first). */
+  get cursor(): string | null
+  /** Pull, step 1: the request to send (`since` = the cursor). */
+  planPull(): PullRequest
+  /**
+   * Pull, step 2: merges one page of the feed. A replayed page changes
+   * nothing (`applied: false`); a malformed one throws and changes nothing.
+   */
+  applyPull(page: PullPage | string): PullOutcome
+  /** Push, step 1: the queued writes to send, or null when nothing is queued. */
+  planPush(): PushRequest | null
+  /**
+   * Push, step 2: applies the server's answer (acknowledgements, 409
+   * conflicts, rejections).
+   */
+  applyPush(response: PushResponse | string): PushOutcome
+  /**
+   * The revision to seal a local edit of an item for (1 for a new item):
+   * pass it to `VaultKey.encryptItem`, then `localUpsert` the result.
+   */
+  nextRevision(vaultId: string, itemId: string): number
+  /** Queues a local create or edit (an encrypted item sealed for `nextRevision`). */
+  localUpsert(item: EncryptedItem | string): void
+  /** Queues a local deletion. */
+  localDelete(vaultId: string, itemId: string): void
+  /** How many local edits wait for the server. */
+  get pendingCount(): number
+  /**
+   * What the user sees in a vault: the server's items with queued local
+   * edits on top (deleted ones hidden), by item id. Decrypt with
+   * `VaultKey.decryptList`.
+   */
+  items(vaultId: string): EncryptedItem[]
+  /** The user's current version of one item, or null. */
+  item(vaultId: string, itemId: string): EncryptedItem | null
+  /** The vaults the feed delivered a membership for. */
+  vaults(): VaultMembership[]
+  /** Unresolved conflicts, oldest first. */
+  conflicts(): Conflict[]
+  /**
+   * Resolves every conflict the default policy can decide: edit/edit keeps
+   * both (the local version becomes a new item titled with `copySuffix`),
+   * edit/delete recreates, delete/edit keeps the edit, stale keys are
+   * re-sealed. `keys`: the vault keys the app holds. Returns what happened
+   * to each conflict.
+   */
+  resolveDefault(keys: Array<VaultKey>, copySuffix: string, rng?: Rng | undefined | null): AutoResolution[]
+  /**
+   * Keeps both versions: the local one becomes a new item titled with
+   * `titleSuffix`. Returns the copy's id (null for a local deletion).
+   */
+  resolveKeepBoth(conflictId: number, keys: Array<VaultKey>, titleSuffix: string, rng?: Rng | undefined | null): string | null
+  /**
+   * Makes the local version current again (re-sealed, queued after the
+   * server's version).
+   */
+  resolveKeepLocal(conflictId: number, keys: Array<VaultKey>, rng?: Rng | undefined | null): void
+  /** Discards the local version; returns the conflict. */
+  resolveKeepServer(conflictId: number): Conflict
 }
 
 /** An unlocked account: the account key and identity keys, in native memory. */

@@ -848,6 +848,7 @@ module.exports.Share = nativeBinding.Share
 module.exports.SrpClientLogin = nativeBinding.SrpClientLogin
 module.exports.SrpServerLogin = nativeBinding.SrpServerLogin
 module.exports.SymmetricKey = nativeBinding.SymmetricKey
+module.exports.SyncEngine = nativeBinding.SyncEngine
 module.exports.UnlockedAccount = nativeBinding.UnlockedAccount
 module.exports.VaultKey = nativeBinding.VaultKey
 module.exports.checkKdfParams = nativeBinding.checkKdfParams

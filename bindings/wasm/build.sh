@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package's WebAssembly module and JS glue:
 #   cargo (wasm32-unknown-unknown, size profile) → wasm-bindgen (web + nodejs
-#   targets, name and producers sections removed) → wasm-opt -Oz.
+#   targets, name and producers sections removed) → wasm-opt -Oz --converge.
 #
 #   bash build.sh                # production module  → dist/
 #   bash build.sh --test         # + `test-vectors` feature (seeded RNG, server halves) → dist-test/
@@ -77,7 +77,7 @@ for t in web nodejs; do
   dir="$out/${t/nodejs/node}"
   wasm-bindgen --target "$t" --out-dir "$dir" --out-name vault_wasm \
     --remove-name-section --remove-producers-section "$raw"
-  "$wasm_opt" -Oz "${opt_features[@]}" "$dir/vault_wasm_bg.wasm" -o "$dir/vault_wasm_bg.wasm"
+  "$wasm_opt" -Oz --converge "${opt_features[@]}" "$dir/vault_wasm_bg.wasm" -o "$dir/vault_wasm_bg.wasm"
 done
 # The nodejs target is CommonJS; the package root is "type": "module".
 printf '{ "type": "commonjs" }\n' > "$out/node/package.json"

@@ -190,43 +190,9 @@ fn hkdf_vectors() -> VectorFile {
     )
 }
 
+/// A context in its JSON form: vault-core's own serde (`{"kind": …, fields}`).
 fn ctx_json(ctx: &Context) -> Value {
-    match *ctx {
-        Context::AccountKey { account } => json!({"kind": "account_key", "account": account}),
-        Context::IdentityKeys { account } => json!({"kind": "identity_keys", "account": account}),
-        Context::VaultKey {
-            account,
-            vault,
-            key_version,
-        } => {
-            json!({"kind": "vault_key", "account": account, "vault": vault, "key_version": key_version})
-        }
-        Context::VaultMeta { vault, key_version } => {
-            json!({"kind": "vault_meta", "vault": vault, "key_version": key_version})
-        }
-        Context::ItemKey {
-            vault,
-            item,
-            key_version,
-        } => {
-            json!({"kind": "item_key", "vault": vault, "item": item, "key_version": key_version})
-        }
-        Context::ItemOverview {
-            vault,
-            item,
-            revision,
-        } => {
-            json!({"kind": "item_overview", "vault": vault, "item": item, "revision": revision})
-        }
-        Context::ItemDetails {
-            vault,
-            item,
-            revision,
-        } => {
-            json!({"kind": "item_details", "vault": vault, "item": item, "revision": revision})
-        }
-        _ => json!({"kind": "unknown"}),
-    }
+    serde_json::to_value(ctx).unwrap_or_default()
 }
 
 fn sample_contexts() -> Vec<Context> {

@@ -71,7 +71,7 @@ impl UnlockedAccount {
     /// assert!(creds.encrypted.unlock("wrong", None, &KdfPolicy::PERMISSIVE_TEST_ONLY).is_err());
     /// ```
     pub fn create(
-        password: &str,
+        password: &(impl kdf::Password + ?Sized),
         secret_key: Option<&SecretKey>,
         params: KdfParams,
         rng: &mut impl rand_core::CryptoRng,
@@ -98,7 +98,7 @@ impl UnlockedAccount {
 
     fn wrap_for_password(
         &self,
-        password: &str,
+        password: &(impl kdf::Password + ?Sized),
         secret_key: Option<&SecretKey>,
         params: KdfParams,
         wrapped_identity: Envelope,
@@ -138,7 +138,7 @@ impl UnlockedAccount {
     pub fn change_password(
         &self,
         current: &EncryptedAccount,
-        new_password: &str,
+        new_password: &(impl kdf::Password + ?Sized),
         secret_key: Option<&SecretKey>,
         params: KdfParams,
         rng: &mut impl rand_core::CryptoRng,
@@ -178,7 +178,7 @@ impl EncryptedAccount {
     /// stored KDF params against `policy` first, since the record came from a server.
     pub fn unlock(
         &self,
-        password: &str,
+        password: &(impl kdf::Password + ?Sized),
         secret_key: Option<&SecretKey>,
         policy: &KdfPolicy,
     ) -> Result<UnlockedAccount> {
@@ -235,7 +235,7 @@ impl EncryptedAccount {
 
     /// Parses a record from JSON, rejecting unknown fields and versions.
     pub fn from_json(json: &str) -> Result<Self> {
-        let a: EncryptedAccount = serde_json::from_str(json)
+        let a: EncryptedAccount = crate::encoding::json_from_str(json)
             .map_err(|_| Error::malformed("account record", "invalid JSON"))?;
         if a.v != ACCOUNT_VERSION {
             return Err(Error::UnsupportedVersion {

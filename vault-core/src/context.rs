@@ -14,7 +14,34 @@ use crate::ids::{AccountId, ItemId, VaultId};
 /// let ctx = Context::ItemDetails { vault: VaultId([1; 16]), item: ItemId([2; 16]), revision: 3 };
 /// assert_eq!(ctx.kind(), 7);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// # JSON form
+///
+/// Contexts also have a JSON form (`docs/format.md` §13: the test vectors
+/// and the JS bindings use it): an object whose `kind` is the snake_case
+/// variant name, with the variant's fields beside it. Ids are UUID text,
+/// `key_version` and `revision` numbers; unknown kinds and unknown or missing
+/// fields are rejected.
+///
+/// | `kind` | fields |
+/// |---|---|
+/// | `account_key`, `identity_keys` | `account` |
+/// | `vault_key` | `account`, `vault`, `key_version` |
+/// | `vault_meta` | `vault`, `key_version` |
+/// | `item_key` | `vault`, `item`, `key_version` |
+/// | `item_overview`, `item_details` | `vault`, `item`, `revision` |
+///
+/// ```
+/// use vault_core::{Context, ItemId, VaultId};
+/// let ctx = Context::ItemKey { vault: VaultId([1; 16]), item: ItemId([2; 16]), key_version: 1 };
+/// let json = serde_json::to_string(&ctx)?;
+/// assert_eq!(json, r#"{"kind":"item_key","vault":"01010101-0101-0101-0101-010101010101","item":"02020202-0202-0202-0202-020202020202","key_version":1}"#);
+/// assert_eq!(serde_json::from_str::<Context>(&json)?, ctx);
+/// assert!(serde_json::from_str::<Context>(r#"{"kind":"item_key","vault":"01010101-0101-0101-0101-010101010101"}"#).is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Context {
     /// The account key, wrapped under the password-derived KEK.
@@ -165,5 +192,78 @@ impl Context {
     /// implementations and test vectors).
     pub fn aad_bytes(&self, version: u8, alg: crate::Algorithm) -> Vec<u8> {
         self.aad(version, alg.id()).as_slice().to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<Context> {
+        let account = AccountId([0x11; 16]);
+        let vault = VaultId([0x22; 16]);
+        let item = ItemId([0x33; 16]);
+        vec![
+            Context::AccountKey { account },
+            Context::IdentityKeys { account },
+            Context::VaultKey {
+                account,
+                vault,
+                key_version: 1,
+            },
+            Context::VaultMeta {
+                vault,
+                key_version: 7,
+            },
+            Context::ItemKey {
+                vault,
+                item,
+                key_version: 2,
+            },
+            Context::ItemOverview {
+                vault,
+                item,
+                revision: 1,
+            },
+            Context::ItemDetails {
+                vault,
+                item,
+                revision: u64::MAX,
+            },
+        ]
+    }
+
+    #[test]
+    fn json_round_trips_every_kind() {
+        let names = [
+            "account_key",
+            "identity_keys",
+            "vault_key",
+            "vault_meta",
+            "item_key",
+            "item_overview",
+            "item_details",
+        ];
+        for (ctx, name) in all().into_iter().zip(names) {
+            let v = serde_json::to_value(ctx).unwrap();
+            assert_eq!(v["kind"], name);
+            assert_eq!(serde_json::from_value::<Context>(v).unwrap(), ctx);
+        }
+    }
+
+    #[test]
+    fn json_is_strict() {
+        let a = "11111111-1111-1111-1111-111111111111";
+        let ok = format!(r#"{{"kind":"account_key","account":"{a}"}}"#);
+        assert!(serde_json::from_str::<Context>(&ok).is_ok());
+        for bad in [
+            format!(r#"{{"kind":"account_key","account":"{a}","vault":"{a}"}}"#),
+            format!(r#"{{"kind":"device_key","account":"{a}"}}"#),
+            format!(r#"{{"account":"{a}"}}"#),
+            r#"{"kind":"vault_meta","vault":"11111111-1111-1111-1111-111111111111","key_version":-1}"#.to_owned(),
+            r#"{"kind":"account_key","account":"not a uuid"}"#.to_owned(),
+        ] {
+            assert!(serde_json::from_str::<Context>(&bad).is_err(), "{bad}");
+        }
     }
 }

@@ -25,6 +25,24 @@ pub(crate) fn deserialize_b64_array<'de, D: serde::Deserializer<'de>, const N: u
 
 use serde::Deserialize as _;
 
+/// Parses JSON text into `T` with serde_json's byte-slice reader.
+///
+/// Every JSON parse in vault-core goes through this reader (text is parsed as
+/// its UTF-8 bytes, decrypted payloads as they are), so serde_json's parser
+/// and each type's visitor are compiled once rather than once for `&str` and
+/// once for `&[u8]`; that keeps the WebAssembly module smaller. Bindings that
+/// parse core types themselves should use it too. Results are identical to
+/// `serde_json::from_str`.
+///
+/// ```
+/// let v: Vec<u32> = vault_core::encoding::json_from_str("[1, 2]")?;
+/// assert_eq!(v, [1, 2]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn json_from_str<'a, T: serde::Deserialize<'a>>(json: &'a str) -> serde_json::Result<T> {
+    serde_json::from_slice(json.as_bytes())
+}
+
 /// Unpadded base64url, the text form of every binary field in JSON.
 pub fn b64_encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)

@@ -47,8 +47,11 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// The type-specific part of an item.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Zeroize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// JSON: `{"type": "<snake_case variant>", …its fields}`; fields marked
+/// default may be left out, fields of other types are rejected.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Zeroize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum ItemData {
     /// A website or app login.
     Login {
@@ -124,6 +127,147 @@ pub enum ItemData {
         #[serde(default)]
         fingerprint: String,
     },
+}
+
+/// Parsed without serde's buffering of tagged enums (see `crate::tagged`):
+/// no unwiped copy of a secret field is left in a buffer, and the code is
+/// compiled once. Accepts exactly what `#[serde(tag = "type",
+/// deny_unknown_fields)]` with the field defaults above accepted.
+impl<'de> serde::Deserialize<'de> for ItemData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        use crate::tagged::{Field, Mismatch};
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Tag {
+            Login,
+            SecureNote,
+            ApiKey,
+            Card,
+            Identity,
+            SshKey,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            #[serde(rename = "type")]
+            tag: Tag,
+            #[serde(default)]
+            username: Field<String>,
+            #[serde(default)]
+            password: Field<SecretString>,
+            #[serde(default)]
+            uris: Field<Vec<String>>,
+            #[serde(default)]
+            totp: Field<SecretString>,
+            #[serde(default)]
+            entries: Field<Vec<EnvEntry>>,
+            #[serde(default)]
+            cardholder: Field<String>,
+            #[serde(default)]
+            brand: Field<String>,
+            #[serde(default)]
+            number: Field<SecretString>,
+            #[serde(default)]
+            exp_month: Field<String>,
+            #[serde(default)]
+            exp_year: Field<String>,
+            #[serde(default)]
+            code: Field<SecretString>,
+            #[serde(default)]
+            full_name: Field<String>,
+            #[serde(default)]
+            email: Field<String>,
+            #[serde(default)]
+            phone: Field<String>,
+            #[serde(default)]
+            address: Field<String>,
+            #[serde(default)]
+            document_number: Field<SecretString>,
+            #[serde(default)]
+            private_key: Field<SecretString>,
+            #[serde(default)]
+            public_key: Field<String>,
+            #[serde(default)]
+            fingerprint: Field<String>,
+        }
+        fn build(r: Raw) -> core::result::Result<ItemData, Mismatch> {
+            let login = matches!(r.tag, Tag::Login);
+            let card = matches!(r.tag, Tag::Card);
+            let identity = matches!(r.tag, Tag::Identity);
+            let ssh = matches!(r.tag, Tag::SshKey);
+            // Members of the other item types must be absent.
+            let strings = [
+                (login, &r.username, "username"),
+                (card, &r.cardholder, "cardholder"),
+                (card, &r.brand, "brand"),
+                (card, &r.exp_month, "exp_month"),
+                (card, &r.exp_year, "exp_year"),
+                (identity, &r.full_name, "full_name"),
+                (identity, &r.email, "email"),
+                (identity, &r.phone, "phone"),
+                (identity, &r.address, "address"),
+                (ssh, &r.public_key, "public_key"),
+                (ssh, &r.fingerprint, "fingerprint"),
+            ];
+            for (mine, f, name) in strings {
+                if !mine {
+                    f.forbid(name)?;
+                }
+            }
+            let secrets = [
+                (login, &r.password, "password"),
+                (login, &r.totp, "totp"),
+                (card, &r.number, "number"),
+                (card, &r.code, "code"),
+                (identity, &r.document_number, "document_number"),
+                (ssh, &r.private_key, "private_key"),
+            ];
+            for (mine, f, name) in secrets {
+                if !mine {
+                    f.forbid(name)?;
+                }
+            }
+            if !login {
+                r.uris.forbid("uris")?;
+            }
+            if !matches!(r.tag, Tag::ApiKey) {
+                r.entries.forbid("entries")?;
+            }
+            Ok(match r.tag {
+                Tag::Login => ItemData::Login {
+                    username: r.username.or_default(),
+                    password: r.password.or_default(),
+                    uris: r.uris.or_default(),
+                    totp: r.totp.or_default(),
+                },
+                Tag::SecureNote => ItemData::SecureNote,
+                Tag::ApiKey => ItemData::ApiKey {
+                    entries: r.entries.or_default(),
+                },
+                Tag::Card => ItemData::Card {
+                    cardholder: r.cardholder.or_default(),
+                    brand: r.brand.or_default(),
+                    number: r.number.or_default(),
+                    exp_month: r.exp_month.or_default(),
+                    exp_year: r.exp_year.or_default(),
+                    code: r.code.or_default(),
+                },
+                Tag::Identity => ItemData::Identity {
+                    full_name: r.full_name.or_default(),
+                    email: r.email.or_default(),
+                    phone: r.phone.or_default(),
+                    address: r.address.or_default(),
+                    document_number: r.document_number.or_default(),
+                },
+                Tag::SshKey => ItemData::SshKey {
+                    private_key: r.private_key.or_default(),
+                    public_key: r.public_key.or_default(),
+                    fingerprint: r.fingerprint.or_default(),
+                },
+            })
+        }
+        build(Raw::deserialize(d)?).map_err(Mismatch::into_error)
+    }
 }
 
 /// One `KEY=VALUE` pair of an API-key item.
@@ -347,7 +491,8 @@ impl Overview {
 impl EncryptedItem {
     /// Parses the stored JSON form of an encrypted item.
     pub fn from_json(json: &str) -> Result<EncryptedItem> {
-        serde_json::from_str(json).map_err(|_| Error::malformed("encrypted item", "invalid JSON"))
+        crate::encoding::json_from_str(json)
+            .map_err(|_| Error::malformed("encrypted item", "invalid JSON"))
     }
 }
 
@@ -527,4 +672,64 @@ fn item_contexts(vault: VaultId, item: ItemId, revision: u64) -> (Context, Conte
             revision,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn item_data_parses_strictly_without_buffering() {
+        let good = [
+            json!({"type": "login", "username": "u", "password": "p", "uris": ["https://x"], "totp": "t"}),
+            json!({"type": "login"}),
+            json!({"type": "secure_note"}),
+            json!({"type": "api_key", "entries": [{"key": "A", "value": "1"}]}),
+            json!({"type": "api_key"}),
+            json!({"type": "card", "cardholder": "A", "brand": "Visa", "number": "4111", "exp_month": "1", "exp_year": "2030", "code": "123"}),
+            json!({"type": "identity", "full_name": "A", "email": "e", "phone": "p", "address": "a", "document_number": "d"}),
+            json!({"type": "ssh_key", "private_key": "k", "public_key": "p", "fingerprint": "f"}),
+        ];
+        for g in good {
+            let d: ItemData =
+                serde_json::from_value(g.clone()).unwrap_or_else(|e| panic!("{g}: {e}"));
+            let again: ItemData =
+                serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+            assert_eq!(again, d);
+        }
+        let login: ItemData =
+            serde_json::from_value(json!({"username": "u", "type": "login"})).unwrap();
+        assert_eq!(
+            login,
+            ItemData::Login {
+                username: "u".into(),
+                password: SecretString::default(),
+                uris: vec![],
+                totp: SecretString::default()
+            }
+        );
+        for bad in [
+            json!({"username": "u"}),
+            json!({"type": "password"}),
+            json!({"type": "login", "number": "4111"}),
+            json!({"type": "login", "extra": 1}),
+            json!({"type": "login", "password": 42}),
+            json!({"type": "card", "password": "p"}),
+            json!({"type": "identity", "private_key": "k"}),
+            json!({"type": "ssh_key", "entries": []}),
+            json!({"type": "api_key", "uris": []}),
+            // serde's derive let a unit variant carry any field; this parser does not.
+            json!({"type": "secure_note", "username": "u"}),
+        ] {
+            assert!(
+                serde_json::from_value::<ItemData>(bad.clone()).is_err(),
+                "accepted {bad}"
+            );
+        }
+        let dup = r#"{"type":"login","username":"a","username":"b"}"#;
+        assert!(crate::encoding::json_from_str::<ItemData>(dup).is_err());
+        let dup_tag = r#"{"type":"login","type":"card"}"#;
+        assert!(crate::encoding::json_from_str::<ItemData>(dup_tag).is_err());
+    }
 }

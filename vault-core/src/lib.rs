@@ -69,6 +69,7 @@ pub mod shamir;
 pub mod sharing;
 pub mod srp;
 pub mod sync;
+mod tagged;
 pub mod vault;
 
 pub use account::{EncryptedAccount, NewCredentials, UnlockedAccount};

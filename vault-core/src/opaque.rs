@@ -362,7 +362,7 @@ fn from_parts<T: Wire>(parts: Parts) -> Result<T> {
 
 fn from_json<T: Wire>(json: &str) -> Result<T> {
     use serde::Deserializer as _;
-    let mut de = serde_json::Deserializer::from_str(json);
+    let mut de = serde_json::Deserializer::from_slice(json.as_bytes());
     let parts = (&mut de)
         .deserialize_map(PartsVisitor::<T>(PhantomData))
         .map_err(|_| Error::malformed(T::WHAT, "invalid JSON"))?;

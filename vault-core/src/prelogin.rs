@@ -132,7 +132,7 @@ impl PreloginRequest {
     }
     /// Parses and validates the JSON form. Never panics.
     pub fn from_json(json: &str) -> Result<Self> {
-        let w: PreloginRequestWire = serde_json::from_str(json)
+        let w: PreloginRequestWire = crate::encoding::json_from_str(json)
             .map_err(|_| Error::malformed("pre-login request", "invalid JSON"))?;
         Self::try_from(w)
     }
@@ -228,7 +228,7 @@ impl PreloginResponse {
     }
     /// Parses and validates the JSON form. Never panics.
     pub fn from_json(json: &str) -> Result<Self> {
-        let w: PreloginResponseWire = serde_json::from_str(json)
+        let w: PreloginResponseWire = crate::encoding::json_from_str(json)
             .map_err(|_| Error::malformed("pre-login response", "invalid JSON"))?;
         Self::try_from(w)
     }

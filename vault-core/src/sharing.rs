@@ -137,7 +137,7 @@ impl VaultGrant {
 
     /// Parses a grant from JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|_| Error::malformed("grant", "invalid JSON"))
+        crate::encoding::json_from_str(json).map_err(|_| Error::malformed("grant", "invalid JSON"))
     }
 }
 

@@ -1,6 +1,8 @@
-//! Vault's network protocol, server side: for now the **store**, the blind
-//! sync server's database layer ([`store`]). The HTTP API (axum) and the Rust
-//! client come next, in this crate.
+//! Vault's network protocol: the blind sync server's **store** ([`store`],
+//! SQLite or Postgres with row-level security) and **HTTP API** ([`server`],
+//! axum), the request and response bodies both sides share ([`api`]), and the
+//! Rust **client** ([`client`]: reqwest plus a local encrypted replica,
+//! driving vault-core's sans-IO sync engine).
 //!
 //! The server only ever holds what `vault-core` produces for it: encrypted
 //! account records, SRP verifiers or OPAQUE records, public identities,
@@ -9,8 +11,10 @@
 //! times, nothing more.
 //!
 //! Where IO happens: every [`Store`](store::Store) method is one database
-//! transaction (async, on tokio), committed before it returns. Nothing else
-//! in this crate does IO yet.
+//! transaction (async, on tokio), committed before it returns; the server's
+//! notifier and throttle talk to Postgres and Redis; the client does HTTP and
+//! writes its replica. The crypto and the sync decisions all happen in
+//! vault-core.
 //!
 //! # Example
 //!
@@ -57,4 +61,10 @@
 //! # }).unwrap();
 //! ```
 
+pub mod api;
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "server")]
+pub mod server;
+#[cfg(feature = "server")]
 pub mod store;

@@ -1498,7 +1498,7 @@ async fn key_rotation_rewraps_everything_atomically(mut ctx: Ctx) {
         ctx.store
             .rotate_vault_key(alice.id, &meta2, &items2, &keys[..1], None)
             .await,
-        Err(StoreError::Invalid(_))
+        Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
         ctx.store

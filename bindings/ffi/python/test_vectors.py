@@ -576,6 +576,164 @@ def srp_and_opaque_round_trip():
     eq(resp.srp(), None, "no srp part")
 
 
+class ToySyncServer:
+    """The compare-and-swap rules of docs/protocol.md for one user, in memory;
+    the log length is the cursor. Requests and answers are JSON text."""
+
+    def __init__(self):
+        self.states = {}  # "vault/item" -> ItemState JSON
+        self.log = []  # ("item", key) or ("change", membership change)
+
+    def add_member(self, change):
+        self.log.append(("change", dict(type="vault", **change)))
+
+    def pull(self, request_json):
+        req = json.loads(request_json)
+        since = req.get("since")
+        start = 0 if since is None else int(since[2:])
+        changes, latest = [], {}
+        for kind, entry in self.log[start:]:
+            if kind == "change":
+                changes.append(entry)
+            else:
+                latest.pop(entry, None)
+                latest[entry] = True
+        for key in latest:
+            s = self.states[key]
+            changes.append({"type": "item", "item": s["item"]} if s["state"] == "live" else
+                           {"type": "tombstone", "vault": s["vault"], "item": s["item"], "revision": s["revision"]})
+        return json.dumps({"v": 1, "since": since, "next": f"c:{len(self.log)}",
+                           "has_more": False, "changes": changes})
+
+    def push(self, request_json):
+        results = []
+        for w in json.loads(request_json)["writes"]:
+            upsert = w["action"] == "upsert"
+            vault_id = w["item"]["vault"] if upsert else w["vault"]
+            item = w["item"]["item"] if upsert else w["item"]
+            key = f"{vault_id}/{item}"
+            cur = self.states.get(key)
+            rev = 0 if cur is None else (cur["item"]["revision"] if cur["state"] == "live" else cur["revision"])
+            if cur is None and w["base"] > 0:
+                results.append({"status": "rejected", "op": w["op"], "reason": "not_found"})
+            elif w["base"] != rev:
+                results.append({"status": "conflict", "op": w["op"], "current": cur})
+            elif upsert and w["item"]["revision"] != w["base"] + 1:
+                results.append({"status": "rejected", "op": w["op"], "reason": "invalid"})
+            else:
+                self.states[key] = ({"state": "live", "item": w["item"]} if upsert else
+                                    {"state": "deleted", "vault": vault_id, "item": item, "revision": w["base"] + 1})
+                self.log.append(("item", key))
+                results.append({"status": "ok", "op": w["op"], "revision": w["base"] + 1})
+        return json.dumps({"v": 1, "results": results})
+
+
+def sync_round(engine, server):
+    """Pull until done, then push until nothing is queued or no progress."""
+    pulled, pushed = [], []
+    while True:
+        out = engine.apply_pull(server.pull(engine.plan_pull()))
+        pulled.append(out)
+        if not out.has_more:
+            break
+    req = engine.plan_push()
+    while req is not None:
+        out = engine.apply_push(server.push(req))
+        pushed.append(out)
+        if not out.progressed:
+            break
+        req = engine.plan_push()
+    return pulled, pushed
+
+
+def sync_two_devices():
+    rng = v.Rng.os()
+    server = ToySyncServer()
+    created = v.create_account("sync pw", None, v.kdf_params_insecure_test_only(), rng)
+    account = created.account
+    team = account.create_vault(v.VaultMeta(name="Home", description=""), rng)
+    vault_id = team.key.vault_id()
+    server.add_member({"vault": vault_id, "role": "owner",
+                       "meta": json.loads(team.vault.to_json()),
+                       "keys": [{"wrapped": json.loads(team.wrapped_key.to_json())}]})
+
+    def note(notes):
+        return v.Item(title="Router", data=v.ItemData.SECURE_NOTE(), notes=notes, tags=[],
+                      favorite=False, custom_fields=[])
+
+    # Device A creates an item offline, then syncs.
+    a = v.SyncEngine()
+    item_id = v.new_item_id(rng)
+    eq(a.next_revision(vault_id, item_id), 1, "new item revision")
+    a.local_upsert(team.key.encrypt_item(item_id, a.next_revision(vault_id, item_id), note("admin / hunter2"), rng))
+    eq(a.pending_count(), 1, "queued")
+    _, pushed = sync_round(a, server)
+    eq([(x.revision, x.item) for x in pushed[0].acknowledged], [(1, item_id)], "acknowledged")
+    eq(a.pending_count(), 0, "nothing queued")
+
+    # Device B: same user, unlocked offline; the feed brings membership and item.
+    account_b = created.credentials.encrypted.unlock("sync pw", None, PERMISSIVE)
+    b = v.SyncEngine()
+    sync_round(b, server)
+    [membership] = b.vaults()
+    eq((membership.vault, membership.role), (vault_id, v.Role.OWNER), "membership")
+    key_b = account_b.unwrap_vault_key(membership.keys[0].key)
+    eq(key_b, team.key, "same vault key")
+    eq(key_b.open_meta(membership.meta).name, "Home", "meta")
+    eq(key_b.decrypt_item(b.item(vault_id, item_id)).notes, "admin / hunter2", "B decrypts")
+    eq([r.row.overview.title for r in key_b.decrypt_list(b.items(vault_id))], ["Router"], "B's list")
+
+    # Ciphertext-only persistence; a replayed page changes nothing.
+    saved = b.to_json()
+    assert "hunter2" not in saved and "Router" not in saved, "plaintext in saved state"
+    b2 = v.SyncEngine.from_json(saved)
+    eq(b2.to_json(), saved, "state round-trips")
+    eq(b2.cursor(), b.cursor(), "cursor")
+    eq(b2.apply_pull(server.pull('{"v":1}')).applied, False, "replay ignored")
+
+    # Both edit offline; A syncs first, so B meets a 409.
+    a.local_upsert(team.key.encrypt_item(item_id, a.next_revision(vault_id, item_id), note("from A"), rng))
+    b.local_upsert(key_b.encrypt_item(item_id, b.next_revision(vault_id, item_id), note("from B"), rng))
+    sync_round(a, server)
+    pulled, pushed = sync_round(b, server)
+    ids = [c for o in pulled + pushed for c in o.conflicts]
+    eq(len(ids), 1, "one conflict")
+    [conflict] = b.conflicts()
+    eq(conflict.id, ids[0], "conflict id")
+    assert conflict.cause.is_diverged(), conflict.cause
+    eq(key_b.decrypt_item(conflict.local).notes, "from B", "local edit kept")
+    eq(key_b.decrypt_item(b.item(vault_id, item_id)).notes, "from A", "item shows the server's")
+
+    # The default policy keeps both: B's version becomes a copy.
+    [done] = b.resolve_default([key_b], " (conflict)", rng)
+    assert done.action.is_kept_both(), done.action
+    copy = done.action.copy
+    eq(b.conflicts(), [], "resolved")
+    eq(b.pending_count(), 1, "copy queued")
+    sync_round(b, server)
+    sync_round(a, server)
+    for engine, key, who in [(a, team.key, "A"), (b, key_b, "B")]:
+        titles = sorted(r.row.overview.title for r in key.decrypt_list(engine.items(vault_id)))
+        eq(titles, ["Router", "Router (conflict)"], f"{who} sees both")
+        eq(key.decrypt_item(engine.item(vault_id, copy)).notes, "from B", f"{who}: copy")
+        eq(key.decrypt_item(engine.item(vault_id, item_id)).notes, "from A", f"{who}: item")
+        eq(engine.pending_count(), 0, f"{who}: nothing queued")
+
+    # A deletes the copy; B sees it go. Errors are typed; state unchanged.
+    a.local_delete(vault_id, copy)
+    sync_round(a, server)
+    sync_round(b, server)
+    eq(b.item(vault_id, copy), None, "deleted on B")
+    before = b.to_json()
+    eq(code(lambda: b.apply_pull('{"v":1,"since":null,"next":"c:0","has_more":false,"changes":[],"x":1}')),
+       "malformed", "unknown field")
+    eq(code(lambda: b.apply_pull('{"v":2,"since":null,"next":"c:0","has_more":false,"changes":[]}')),
+       "unsupported_version", "future page")
+    eq(code(lambda: b.next_revision("not-a-uuid", item_id)), "malformed", "bad id")
+    eq(code(lambda: b.resolve_keep_server(42)), "invalid_argument", "unknown conflict")
+    eq(b.to_json(), before, "unchanged")
+
+
 def main():
     passed = failed = 0
     seen = set()
@@ -602,6 +760,7 @@ def main():
     run("every vector file is replayed", lambda: eq(missing, [], "files without a replay"))
     run("round trip: two accounts share a vault", round_trip)
     run("round trip: SRP, OPAQUE and pre-login", srp_and_opaque_round_trip)
+    run("sync: two devices, offline edits conflict, resolve_default keeps both", sync_two_devices)
     print(f"python: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -18,6 +18,8 @@
 //!   apps; `Rng.seeded(seed)` exists only with the `test-vectors` feature.
 //! - **Protocols are state objects** that each step consumes: using one twice
 //!   is `invalid_argument`.
+//! - **Sync** is the [`SyncEngine`] object: the app performs the HTTP requests
+//!   it plans, wire messages travel as JSON text.
 //!
 //! Where IO happens: nowhere. The app carries every message and record over
 //! its own HTTP stack and storage.
@@ -39,6 +41,7 @@ mod secret_key;
 mod shamir;
 mod sharing;
 mod srp;
+mod sync;
 #[cfg(feature = "test-vectors")]
 mod testing;
 mod vault;
@@ -77,6 +80,10 @@ pub use srp::{
     SrpChallengeAnswered, SrpClientAwaitingChallenge, SrpClientAwaitingServerProof, SrpClientHello,
     SrpClientProof, SrpGroup, SrpLoginStarted, SrpRegistration, SrpServerChallenge, SrpServerProof,
     srp_login_start, srp_register,
+};
+pub use sync::{
+    AutoAction, AutoResolution, Conflict, ConflictCause, ItemRef, ItemState, MemberKey,
+    PullOutcome, PushOutcome, SyncAck, SyncEngine, VaultMembership,
 };
 #[cfg(feature = "test-vectors")]
 pub use testing::*;

@@ -9,94 +9,12 @@ use crate::rng::{Rng, with_rng};
 use napi::bindgen_prelude::{Buffer, ClassInstance, Either, Object};
 use napi::{Env, Unknown};
 use napi_derive::napi;
-use vault_core::{AccountId, Algorithm, Context, Envelope, ItemId, VaultId};
+use vault_core::{Algorithm, Context, Envelope};
 
-/// A context as a JS object: `{ kind: 'item_details', vault, item, revision }`…
-#[derive(serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-enum ContextJs {
-    AccountKey {
-        account: AccountId,
-    },
-    IdentityKeys {
-        account: AccountId,
-    },
-    VaultKey {
-        account: AccountId,
-        vault: VaultId,
-        key_version: u32,
-    },
-    VaultMeta {
-        vault: VaultId,
-        key_version: u32,
-    },
-    ItemKey {
-        vault: VaultId,
-        item: ItemId,
-        key_version: u32,
-    },
-    ItemOverview {
-        vault: VaultId,
-        item: ItemId,
-        revision: u64,
-    },
-    ItemDetails {
-        vault: VaultId,
-        item: ItemId,
-        revision: u64,
-    },
-}
-
-impl From<ContextJs> for Context {
-    fn from(c: ContextJs) -> Self {
-        match c {
-            ContextJs::AccountKey { account } => Context::AccountKey { account },
-            ContextJs::IdentityKeys { account } => Context::IdentityKeys { account },
-            ContextJs::VaultKey {
-                account,
-                vault,
-                key_version,
-            } => Context::VaultKey {
-                account,
-                vault,
-                key_version,
-            },
-            ContextJs::VaultMeta { vault, key_version } => {
-                Context::VaultMeta { vault, key_version }
-            }
-            ContextJs::ItemKey {
-                vault,
-                item,
-                key_version,
-            } => Context::ItemKey {
-                vault,
-                item,
-                key_version,
-            },
-            ContextJs::ItemOverview {
-                vault,
-                item,
-                revision,
-            } => Context::ItemOverview {
-                vault,
-                item,
-                revision,
-            },
-            ContextJs::ItemDetails {
-                vault,
-                item,
-                revision,
-            } => Context::ItemDetails {
-                vault,
-                item,
-                revision,
-            },
-        }
-    }
-}
-
+/// A context as a JS object in `vault_core::Context`'s JSON form:
+/// `{ kind: 'item_details', vault, item, revision }`…
 pub(crate) fn context(env: &Env, v: Unknown<'_>) -> Result<Context> {
-    from_js::<ContextJs>(env, v, "context").map(Context::from)
+    from_js(env, v, "context")
 }
 
 pub(crate) fn algorithm(env: &Env, v: Unknown<'_>) -> Result<Algorithm> {

@@ -11,46 +11,10 @@ use napi_derive::napi;
 use vault_core::{KdfConfig, KdfParams, KdfPolicy, KdfSalt};
 use zeroize::Zeroizing;
 
-/// `KdfPolicy` as a JS object (snake_case, like every data object here).
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PolicyJs {
-    min_memory_kib: u32,
-    max_memory_kib: u32,
-    min_iterations: u32,
-    max_iterations: u32,
-    max_parallelism: u32,
-}
-
-impl From<KdfPolicy> for PolicyJs {
-    fn from(p: KdfPolicy) -> Self {
-        PolicyJs {
-            min_memory_kib: p.min_memory_kib,
-            max_memory_kib: p.max_memory_kib,
-            min_iterations: p.min_iterations,
-            max_iterations: p.max_iterations,
-            max_parallelism: p.max_parallelism,
-        }
-    }
-}
-
-impl From<PolicyJs> for KdfPolicy {
-    fn from(p: PolicyJs) -> Self {
-        KdfPolicy {
-            min_memory_kib: p.min_memory_kib,
-            max_memory_kib: p.max_memory_kib,
-            min_iterations: p.min_iterations,
-            max_iterations: p.max_iterations,
-            max_parallelism: p.max_parallelism,
-        }
-    }
-}
-
 /// The `policy` member of an options object, or the default policy.
 pub(crate) fn policy_opt(env: &Env, opts: &Opts<'_>) -> Result<KdfPolicy> {
     Ok(opts
-        .get_de::<PolicyJs>(env, "policy", "KDF policy")?
-        .map(KdfPolicy::from)
+        .get_de::<KdfPolicy>(env, "policy", "KDF policy")?
         .unwrap_or_default())
 }
 
@@ -85,11 +49,10 @@ pub fn kdf_preset(env: &Env, name: String) -> Result<Unknown<'_>> {
 )]
 pub fn kdf_policy(env: &Env, name: Option<String>) -> Result<Unknown<'_>> {
     let p = match name.as_deref() {
-        None | Some("default") => KdfPolicy::default(),
-        Some("permissive_test_only") => KdfPolicy::PERMISSIVE_TEST_ONLY,
-        Some(_) => return Err(invalid("unknown KDF policy")),
+        None => KdfPolicy::default(),
+        Some(name) => KdfPolicy::named(name).or_throw()?,
     };
-    to_js(env, &PolicyJs::from(p))
+    to_js(env, &p)
 }
 
 /// Checks parameters (e.g. from a pre-login answer) against a policy
@@ -102,7 +65,7 @@ pub fn check_kdf_params(
 ) -> Result<()> {
     let params: KdfParams = from_js(env, params, "KDF params")?;
     let policy = match policy {
-        Some(p) => KdfPolicy::from(from_js::<PolicyJs>(env, p, "KDF policy")?),
+        Some(p) => from_js::<KdfPolicy>(env, p, "KDF policy")?,
         None => KdfPolicy::default(),
     };
     policy.check(&params).or_throw()

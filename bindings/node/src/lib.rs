@@ -13,6 +13,8 @@
 //! - Randomness is injected like in the core: an optional `rng`, defaulting
 //!   to the OS CSPRNG; a seeded RNG exists only with the `test-vectors`
 //!   feature, for replaying `test-vectors/`.
+//! - Sync is the `SyncEngine` class: the sans-IO engine's plan/apply steps;
+//!   the app performs the HTTP requests it plans.
 //! - Where IO happens: nowhere. The caller moves bytes; this crate and the
 //!   core compute.
 //!
@@ -38,5 +40,6 @@ mod rng;
 mod shamir;
 mod sharing;
 mod srp;
+mod sync;
 mod task;
 mod vault;

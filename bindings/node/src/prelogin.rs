@@ -3,7 +3,6 @@
 
 use crate::convert::{from_js, message, to_js};
 use crate::error::{OrThrow, Result};
-use crate::kdf::PolicyJs;
 use crate::keys::SymmetricKey;
 use crate::rng::{Rng, with_rng};
 use crate::srp::{group, hello, registration, server_start};
@@ -58,7 +57,7 @@ pub fn check_prelogin_response<'e>(
         PreloginResponse::from_json,
     )?;
     let policy = match policy {
-        Some(p) => KdfPolicy::from(from_js::<PolicyJs>(env, p, "KDF policy")?),
+        Some(p) => from_js::<KdfPolicy>(env, p, "KDF policy")?,
         None => KdfPolicy::default(),
     };
     let kdf = r.checked_kdf(&policy).or_throw()?;

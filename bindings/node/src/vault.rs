@@ -166,7 +166,7 @@ impl ListInput {
 }
 
 /// An encrypted item given as an object (or its JSON text).
-fn read_item(env: &Env, value: Unknown<'_>) -> Result<EncryptedItem> {
+pub(crate) fn read_item(env: &Env, value: Unknown<'_>) -> Result<EncryptedItem> {
     let text = if value.get_type().or_napi()? == napi::ValueType::String {
         Some(env.from_js_value::<String, _>(value).or_napi()?)
     } else {

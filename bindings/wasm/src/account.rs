@@ -1,6 +1,6 @@
 //! Accounts: create, unlock (offline), change password, vault keys and grants.
 
-use crate::convert::{from_js, from_js_bytes, from_str, parse_with, to_js};
+use crate::convert::{from_js, from_str, parse_with, to_js};
 use crate::error::Result;
 use crate::kdf::{params, policy};
 use crate::keys::{JsSecretKey, JsSymmetricKey};
@@ -10,7 +10,6 @@ use vault_core::{
     EncryptedAccount, PublicIdentity, SecretKey, UnlockedAccount, VaultGrant, VaultMeta,
 };
 use wasm_bindgen::prelude::*;
-use zeroize::Zeroizing;
 
 pub(crate) fn record(value: &JsValue) -> Result<EncryptedAccount> {
     parse_with(value, "account record", EncryptedAccount::from_json)
@@ -107,7 +106,7 @@ fn create(
     params: &JsValue,
     rng: Option<JsRng>,
 ) -> Result<NewAccount> {
-    let password = Zeroizing::new(password);
+    let password = crate::password::password(password)?;
     let params = self::params(params)?;
     let (account, creds) = with_rng(rng, |r| {
         UnlockedAccount::create(&password, secret_key, params, r)
@@ -121,7 +120,7 @@ fn unlock(
     secret_key: Option<&SecretKey>,
     policy: &Option<JsValue>,
 ) -> Result<JsAccount> {
-    let password = Zeroizing::new(password);
+    let password = crate::password::password(password)?;
     let rec = self::record(record)?;
     Ok(JsAccount(rec.unlock(
         &password,
@@ -139,7 +138,7 @@ impl JsAccount {
         params: &JsValue,
         rng: Option<JsRng>,
     ) -> Result<NewCredentials> {
-        let new_password = Zeroizing::new(new_password);
+        let new_password = crate::password::password(new_password)?;
         let current = self::record(current)?;
         let params = self::params(params)?;
         let creds = with_rng(rng, |r| {
@@ -274,7 +273,7 @@ impl JsAccount {
         #[wasm_bindgen(unchecked_param_type = "VaultMeta | string")] meta: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Rng")] rng: Option<JsRng>,
     ) -> Result<NewVault> {
-        let meta: VaultMeta = from_js_bytes(&meta, "vault meta")?;
+        let meta: VaultMeta = from_js(&meta, "vault meta")?;
         let (key, vault, wrapped) = with_rng(rng, |r| self.0.create_vault(&meta, r))?;
         Ok(NewVault {
             key,

@@ -30,19 +30,12 @@ pub(crate) fn json_text(value: &JsValue, what: &'static str) -> Result<Zeroizing
         .ok_or_else(|| VaultError::malformed(what, "cannot be converted to JSON"))
 }
 
-/// Parses a JS value (object or JSON text) into a vault-core serde type.
+/// Parses a JS value (object or JSON text) into a vault-core serde type,
+/// with vault-core's own JSON reader (`encoding::json_from_str`), so each
+/// type's deserializer is compiled once for the whole module.
 pub(crate) fn from_js<T: DeserializeOwned>(value: &JsValue, what: &'static str) -> Result<T> {
     let text = json_text(value, what)?;
-    serde_json::from_str(&text)
-        .map_err(|_| VaultError::malformed(what, "invalid JSON or unexpected shape"))
-}
-
-/// As [`from_js`], through serde_json's slice reader: for the types vault-core
-/// itself parses from bytes (items, vault metadata), so their deserializers
-/// are compiled once.
-pub(crate) fn from_js_bytes<T: DeserializeOwned>(value: &JsValue, what: &'static str) -> Result<T> {
-    let text = json_text(value, what)?;
-    serde_json::from_slice(text.as_bytes())
+    vault_core::encoding::json_from_str(&text)
         .map_err(|_| VaultError::malformed(what, "invalid JSON or unexpected shape"))
 }
 
@@ -92,16 +85,36 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str, what: &'static str) -> R
     T::deserialize(de).map_err(|_| VaultError::malformed(what, "unknown or invalid value"))
 }
 
-/// A revision number from JS: a non-negative safe integer.
-pub(crate) fn revision(value: f64) -> Result<u64> {
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    if (0.0..=MAX_SAFE).contains(&value) && value.fract() == 0.0 {
+/// Largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE: u64 = 9_007_199_254_740_991;
+
+/// A counter from JS (revision, conflict id): a non-negative safe integer,
+/// else `invalid_argument` with `why`.
+pub(crate) fn safe_integer(value: f64, why: &'static str) -> Result<u64> {
+    #[allow(clippy::cast_precision_loss)] // 2^53 - 1 is exact in an f64
+    let max = MAX_SAFE as f64;
+    if (0.0..=max).contains(&value) && value.fract() == 0.0 {
         // Exact: an integral f64 within the safe range.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(value as u64)
     } else {
+        Err(VaultError::invalid_argument(why))
+    }
+}
+
+/// A revision number from JS: a non-negative safe integer.
+pub(crate) fn revision(value: f64) -> Result<u64> {
+    safe_integer(value, "revision must be a non-negative safe integer")
+}
+
+/// A revision for JS: exact as a number up to 2^53 - 1, else `invalid_argument`.
+pub(crate) fn revision_to_js(value: u64) -> Result<f64> {
+    if value <= MAX_SAFE {
+        #[allow(clippy::cast_precision_loss)] // exact below 2^53
+        Ok(value as f64)
+    } else {
         Err(VaultError::invalid_argument(
-            "revision must be a non-negative safe integer",
+            "revision beyond Number.MAX_SAFE_INTEGER",
         ))
     }
 }
@@ -129,6 +142,9 @@ mod tests {
         for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, 9_007_199_254_740_992.0] {
             assert!(revision(bad).is_err(), "{bad}");
         }
+        assert_eq!(revision_to_js(7), Ok(7.0));
+        assert_eq!(revision_to_js(MAX_SAFE), Ok(9_007_199_254_740_991.0));
+        assert!(revision_to_js(MAX_SAFE + 1).is_err());
     }
 
     #[test]

@@ -8,48 +8,10 @@ use crate::error::Result;
 use crate::keys::{JsSecretKey, JsSymmetricKey};
 use vault_core::{KdfConfig, KdfParams, KdfPolicy, KdfSalt};
 use wasm_bindgen::prelude::*;
-use zeroize::Zeroizing;
-
-/// JSON mirror of [`KdfPolicy`] (the core type is not serialisable).
-#[derive(serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct PolicyJs {
-    min_memory_kib: u32,
-    max_memory_kib: u32,
-    min_iterations: u32,
-    max_iterations: u32,
-    max_parallelism: u32,
-}
-
-impl From<KdfPolicy> for PolicyJs {
-    fn from(p: KdfPolicy) -> Self {
-        PolicyJs {
-            min_memory_kib: p.min_memory_kib,
-            max_memory_kib: p.max_memory_kib,
-            min_iterations: p.min_iterations,
-            max_iterations: p.max_iterations,
-            max_parallelism: p.max_parallelism,
-        }
-    }
-}
-
-impl From<PolicyJs> for KdfPolicy {
-    fn from(p: PolicyJs) -> Self {
-        KdfPolicy {
-            min_memory_kib: p.min_memory_kib,
-            max_memory_kib: p.max_memory_kib,
-            min_iterations: p.min_iterations,
-            max_iterations: p.max_iterations,
-            max_parallelism: p.max_parallelism,
-        }
-    }
-}
 
 /// The policy argument of an export: given, or [`KdfPolicy::default`].
 pub(crate) fn policy(value: &Option<JsValue>) -> Result<KdfPolicy> {
-    Ok(from_js_opt::<PolicyJs>(value, "KDF policy")?
-        .map(KdfPolicy::from)
-        .unwrap_or_default())
+    Ok(from_js_opt::<KdfPolicy>(value, "KDF policy")?.unwrap_or_default())
 }
 
 /// KDF parameters from a JS object.
@@ -66,17 +28,30 @@ pub fn kdf_preset(
     to_js(&KdfParams::preset(name)?)
 }
 
+/// A named KDF policy: `"default"` (also when `name` is omitted) or
+/// `"permissive_test_only"` (anything Argon2 can run; tests only). Any other
+/// name throws `invalid_argument`.
+#[wasm_bindgen(js_name = kdfPolicy, unchecked_return_type = "KdfPolicy")]
+pub fn kdf_policy(
+    #[wasm_bindgen(unchecked_optional_param_type = "KdfPolicyName")] name: Option<String>,
+) -> Result<JsValue> {
+    match name {
+        None => to_js(&KdfPolicy::default()),
+        Some(n) => to_js(&KdfPolicy::named(&n)?),
+    }
+}
+
 /// The default policy (floor: 19 MiB, t=2; ceiling: 1 GiB, t=10, p=16) that
 /// every export uses when no policy is passed.
 #[wasm_bindgen(js_name = defaultKdfPolicy, unchecked_return_type = "KdfPolicy")]
 pub fn default_kdf_policy() -> Result<JsValue> {
-    to_js(&PolicyJs::from(KdfPolicy::default()))
+    to_js(&KdfPolicy::default())
 }
 
 /// A policy that accepts anything Argon2 can run. Tests and vectors only.
 #[wasm_bindgen(js_name = permissiveKdfPolicyTestOnly, unchecked_return_type = "KdfPolicy")]
 pub fn permissive_kdf_policy_test_only() -> Result<JsValue> {
-    to_js(&PolicyJs::from(KdfPolicy::PERMISSIVE_TEST_ONLY))
+    to_js(&KdfPolicy::PERMISSIVE_TEST_ONLY)
 }
 
 /// Checks parameters (e.g. from a server) against `policy` (default policy if
@@ -98,7 +73,7 @@ pub fn stretch(
     #[wasm_bindgen(unchecked_param_type = "Base64Url")] salt: &str,
     #[wasm_bindgen(unchecked_param_type = "KdfParams")] params: JsValue,
 ) -> Result<JsSymmetricKey> {
-    let password = Zeroizing::new(password);
+    let password = crate::password::password(password)?;
     let salt: KdfSalt = from_str(salt, "KDF salt")?;
     Ok(JsSymmetricKey(vault_core::kdf::stretch(
         &password,
@@ -132,7 +107,7 @@ fn derive(
     config: &JsValue,
     policy: &Option<JsValue>,
 ) -> Result<MasterKeys> {
-    let password = Zeroizing::new(password);
+    let password = crate::password::password(password)?;
     let config: KdfConfig = from_js(config, "KDF config")?;
     Ok(MasterKeys(vault_core::kdf::derive_master_keys(
         &password,

@@ -17,6 +17,10 @@
 //! - **Randomness** is injected like in the core: an optional last `rng`
 //!   argument, defaulting to `crypto.getRandomValues`. Deterministic RNGs
 //!   exist only in test builds (`test-vectors` feature).
+//! - **Sync** is the `SyncEngine` class (vault-core's sans-IO engine): it
+//!   plans the requests and merges the answers; the app does the `fetch`.
+//! - **Passwords** are normalised (NFKD) by the JS engine and verified by
+//!   vault-core (`kdf::NfkdPassword`), so no Unicode decomposition tables ship.
 //! - **No IO, no threads, no eval**: Argon2id runs on the calling thread, so
 //!   pages call it from a Web Worker (`worker.js` + `worker-client.js` in the
 //!   npm package).
@@ -38,11 +42,13 @@ mod error;
 mod kdf;
 mod keys;
 mod opaque;
+mod password;
 mod prelogin;
 mod rng;
 mod shamir;
 mod sharing;
 mod srp;
+mod sync;
 #[cfg(feature = "test-vectors")]
 mod testing;
 mod vault;
@@ -51,7 +57,7 @@ pub use account::{JsAccount, NewAccount, NewCredentials, NewVault, parse_account
 pub use error::VaultError;
 pub use kdf::{
     MasterKeys, check_kdf_params, default_kdf_policy, derive_master_keys,
-    derive_master_keys_with_secret_key, kdf_preset, master_keys_from_stretched,
+    derive_master_keys_with_secret_key, kdf_policy, kdf_preset, master_keys_from_stretched,
     master_keys_from_stretched_with_secret_key, permissive_kdf_policy_test_only, stretch,
 };
 pub use keys::{JsSecretBytes, JsSecretKey, JsSymmetricKey};
@@ -61,6 +67,7 @@ pub use rng::JsRng;
 pub use shamir::{JsShare, shamir_combine, shamir_split};
 pub use sharing::{grant_hpke_info, identity_fingerprint, verify_grant, verify_identity};
 pub use srp::{SrpLogin, srp_register};
+pub use sync::{JsSyncEngine, VaultKeyRing};
 #[cfg(feature = "test-vectors")]
 pub use testing::{
     TestOpaqueServer, TestOpaqueServerLogin, TestPreloginServer, TestSrpServer, Testing,

@@ -18,88 +18,13 @@ use vault_core::prelogin::PreloginServer;
 use vault_core::srp::{
     ClientHello, ClientProof, ServerAwaitingClientProof, SrpRegistration, SrpServer,
 };
-use vault_core::{AccountId, Algorithm, Context, Envelope, ItemId, VaultId};
+use vault_core::{Algorithm, Context, Envelope};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-/// A context as the vectors write it: `{kind, account?, vault?, item?, key_version?, revision?}`.
-#[derive(serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-enum ContextJs {
-    AccountKey {
-        account: AccountId,
-    },
-    IdentityKeys {
-        account: AccountId,
-    },
-    VaultKey {
-        account: AccountId,
-        vault: VaultId,
-        key_version: u32,
-    },
-    VaultMeta {
-        vault: VaultId,
-        key_version: u32,
-    },
-    ItemKey {
-        vault: VaultId,
-        item: ItemId,
-        key_version: u32,
-    },
-    ItemOverview {
-        vault: VaultId,
-        item: ItemId,
-        revision: u64,
-    },
-    ItemDetails {
-        vault: VaultId,
-        item: ItemId,
-        revision: u64,
-    },
-}
-
+/// A context in its JSON form (`vault_core::Context`'s serde: `{kind, …fields}`).
 fn context(value: &JsValue) -> Result<Context> {
-    Ok(match from_js::<ContextJs>(value, "context")? {
-        ContextJs::AccountKey { account } => Context::AccountKey { account },
-        ContextJs::IdentityKeys { account } => Context::IdentityKeys { account },
-        ContextJs::VaultKey {
-            account,
-            vault,
-            key_version,
-        } => Context::VaultKey {
-            account,
-            vault,
-            key_version,
-        },
-        ContextJs::VaultMeta { vault, key_version } => Context::VaultMeta { vault, key_version },
-        ContextJs::ItemKey {
-            vault,
-            item,
-            key_version,
-        } => Context::ItemKey {
-            vault,
-            item,
-            key_version,
-        },
-        ContextJs::ItemOverview {
-            vault,
-            item,
-            revision,
-        } => Context::ItemOverview {
-            vault,
-            item,
-            revision,
-        },
-        ContextJs::ItemDetails {
-            vault,
-            item,
-            revision,
-        } => Context::ItemDetails {
-            vault,
-            item,
-            revision,
-        },
-    })
+    from_js(value, "context")
 }
 
 fn envelope(value: &JsValue) -> Result<Envelope> {

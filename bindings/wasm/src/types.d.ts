@@ -49,6 +49,9 @@ export interface KdfParams {
 /** Named Argon2id presets. */
 export type KdfPreset = "default" | "constrained" | "sensitive";
 
+/** Named KDF policies (`kdfPolicy(name)`). */
+export type KdfPolicyName = "default" | "permissive_test_only";
+
 /** A KDF config: params plus the account's 16-byte salt. */
 export interface KdfConfig {
   params: KdfParams;
@@ -338,3 +341,123 @@ export type Context =
   | { kind: "item_key"; vault: Uuid; item: Uuid; key_version: number }
   | { kind: "item_overview"; vault: Uuid; item: Uuid; revision: number }
   | { kind: "item_details"; vault: Uuid; item: Uuid; revision: number };
+
+// ---------------------------------------------------------------------------
+// Sync (docs/protocol.md): wire messages and SyncEngine results.
+// ---------------------------------------------------------------------------
+
+/** An opaque position in the change feed, chosen by the server. */
+export type SyncCursor = string;
+/** Pull, client → server: the changes after `since` (absent on the first sync). */
+export interface PullRequest {
+  v: 1;
+  since?: SyncCursor;
+}
+/** A vault key as one member receives it: own wrap, or another member's grant. */
+export type MemberKey = { wrapped: WrappedVaultKey } | { grant: VaultGrant };
+/** One entry of the change feed. */
+export type SyncChange =
+  | { type: "vault"; vault: Uuid; role: Role; meta?: EncryptedVault | null; keys: MemberKey[] }
+  | { type: "vault_removed"; vault: Uuid }
+  | { type: "item"; item: EncryptedItem }
+  | { type: "tombstone"; vault: Uuid; item: Uuid; revision: number };
+/** Pull, server → client: one page of the feed. */
+export interface PullPage {
+  v: 1;
+  since: SyncCursor | null;
+  next: SyncCursor;
+  has_more: boolean;
+  changes: SyncChange[];
+}
+/** One compare-and-swap write (`item.revision` is always `base + 1`). */
+export type PushWrite =
+  | { action: "upsert"; op: number; base: number; item: EncryptedItem }
+  | { action: "delete"; op: number; vault: Uuid; item: Uuid; base: number };
+/** Push, client → server. */
+export interface PushRequest {
+  v: 1;
+  writes: PushWrite[];
+}
+/** An item as the server holds it. */
+export type ItemState =
+  | { state: "live"; item: EncryptedItem }
+  | { state: "deleted"; vault: Uuid; item: Uuid; revision: number };
+/** Why the server refused a write (unknown reasons read as `other`). */
+export type RejectReason = "forbidden" | "not_found" | "invalid" | "too_large" | "stale_key" | "other";
+/** The outcome of one write. */
+export type PushResult =
+  | { status: "ok"; op: number; revision: number }
+  | { status: "conflict"; op: number; current: ItemState }
+  | { status: "rejected"; op: number; reason: RejectReason };
+/** Push, server → client: one result per write processed. */
+export interface PushResponse {
+  v: 1;
+  results: PushResult[];
+}
+/** A write the server now holds. */
+export interface SyncAck {
+  vault: Uuid;
+  item: Uuid;
+  revision: number;
+  op: number;
+}
+/** What `applyPull` did. */
+export interface PullOutcome {
+  /** False if the page did not answer the engine's cursor (a replay): nothing changed. */
+  applied: boolean;
+  /** Pull again right away. */
+  has_more: boolean;
+  /** Items whose visible state may have changed. */
+  changed: { vault: Uuid; item: Uuid }[];
+  /** Vaults whose membership, meta or keys changed, or that were removed. */
+  vaults_changed: string[];
+  acknowledged: SyncAck[];
+  /** Ids of the conflicts this page created. */
+  conflicts: number[];
+}
+/** What `applyPush` did. */
+export interface PushOutcome {
+  acknowledged: SyncAck[];
+  conflicts: number[];
+  /** Results for writes no longer queued. */
+  ignored: number;
+  /** Whether anything was settled; a push loop stops when false. */
+  progressed: boolean;
+}
+/** Why a local edit became a conflict. */
+export type ConflictCause =
+  | { kind: "diverged"; server: ItemState }
+  | { kind: "rejected"; reason: RejectReason }
+  | { kind: "vault_unavailable" };
+/** A local edit the server did not take, kept (as ciphertext) until resolved. */
+export interface Conflict {
+  id: number;
+  vault: Uuid;
+  item: Uuid;
+  /** The server revision the local edits started from. */
+  base: number;
+  /** The user's latest local version, or `"delete"`. */
+  local: { upsert: EncryptedItem } | "delete";
+  cause: ConflictCause;
+}
+/** What `resolveDefault` did with one conflict. */
+export type AutoAction =
+  | { kind: "kept_both"; copy: Uuid }
+  | { kind: "kept_server_identical" }
+  | { kind: "recreated" }
+  | { kind: "kept_server_edit" }
+  | { kind: "both_deleted" }
+  | { kind: "resealed" }
+  | { kind: "left"; error: { code: ErrorCode; message: string } | null };
+/** One conflict `resolveDefault` looked at. */
+export interface AutoResolution {
+  conflict: Conflict;
+  action: AutoAction;
+}
+/** The user's membership of one vault, as the feed last described it. */
+export interface VaultMembership {
+  vault: Uuid;
+  role: Role;
+  meta: EncryptedVault | null;
+  keys: MemberKey[];
+}

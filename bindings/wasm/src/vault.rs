@@ -1,7 +1,7 @@
 //! Vault keys and items: metadata, item encryption (every item type), the
 //! list screen with per-item results, rotation.
 
-use crate::convert::{from_js, from_js_bytes, from_str, parse_with, revision, to_js};
+use crate::convert::{from_js, from_str, parse_with, revision, to_js};
 use crate::error::Result;
 use crate::keys::JsSymmetricKey;
 use crate::rng::{JsRng, with_rng};
@@ -53,7 +53,7 @@ fn item(value: &JsValue) -> Result<EncryptedItem> {
 }
 
 fn plain_item(value: &JsValue) -> Result<Item> {
-    from_js_bytes(value, "item")
+    from_js(value, "item")
 }
 
 /// The key of one vault generation, as an opaque handle.
@@ -138,7 +138,7 @@ impl JsVaultKey {
         #[wasm_bindgen(unchecked_param_type = "VaultMeta | string")] meta: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Rng")] rng: Option<JsRng>,
     ) -> Result<JsValue> {
-        let meta: VaultMeta = from_js_bytes(&meta, "vault meta")?;
+        let meta: VaultMeta = from_js(&meta, "vault meta")?;
         to_js(&with_rng(rng, |r| self.0.seal_meta(&meta, r))?)
     }
 

@@ -489,8 +489,12 @@ const ITEMS = [
   { title: "Deploy key", data: { type: "ssh_key", private_key: "-----BEGIN OPENSSH PRIVATE KEY-----", public_key: "ssh-ed25519 AAAA", fingerprint: "SHA256:abc" } },
 ];
 
-/** Cases that use only the production surface (OS RNG). */
+/** Cases that use only the production surface (OS RNG), sync included. */
 export function roundTripCases(vault) {
+  return [...productionCases(vault), ...syncCases(vault)];
+}
+
+function productionCases(vault) {
   const wire = (x) => JSON.parse(JSON.stringify(x)); // what a server hands back
   return [
     {
@@ -655,6 +659,177 @@ export function roundTripCases(vault) {
         const pre = vault.PreloginResponse.parse({ v: 1, kdf: { params: { memory_kib: 1024, iterations: 1, parallelism: 1 }, salt: "AAAAAAAAAAAAAAAAAAAAAA" } });
         throwsCode(() => pre.checkedKdf(), "kdf_policy", "hostile pre-login params");
         throwsCode(() => vault.PreloginResponse.parse({ v: 1, kdf: pre.kdf, extra: true }), "malformed", "unknown field");
+      },
+    },
+  ];
+}
+
+// ------------------------------------------------------------------ sync --
+
+/**
+ * A toy in-memory sync server (the compare-and-swap rules of
+ * docs/protocol.md, one user): item states by `vault/item`, a change log whose
+ * length is the cursor, memberships as feed entries. Requests and answers
+ * travel as JSON text, as over HTTP.
+ */
+export class ToySyncServer {
+  constructor() {
+    this.states = new Map(); // key → ItemState
+    this.log = []; // keys and membership entries, in order
+  }
+  /** Announces a membership (what the server does when a vault is created or shared). */
+  addMember(entry) {
+    this.log.push({ change: { type: "vault", ...entry } });
+  }
+  /** GET /v1/sync?since=… */
+  pull(requestJson) {
+    const req = JSON.parse(requestJson);
+    const from = req.since === undefined ? 0 : Number(req.since.slice(2));
+    const latest = new Map(); // each item once, in its current state, ordered by last change
+    const changes = [];
+    for (const e of this.log.slice(from)) {
+      if (e.change) changes.push(e.change);
+      else {
+        latest.delete(e.key);
+        latest.set(e.key, true);
+      }
+    }
+    for (const key of latest.keys()) {
+      const s = this.states.get(key);
+      changes.push(s.state === "live" ? { type: "item", item: s.item } : { type: "tombstone", vault: s.vault, item: s.item, revision: s.revision });
+    }
+    return JSON.stringify({ v: 1, since: req.since ?? null, next: `c:${this.log.length}`, has_more: false, changes });
+  }
+  /** POST /v1/push */
+  push(requestJson) {
+    const req = JSON.parse(requestJson);
+    const results = req.writes.map((w) => {
+      const vault = w.action === "upsert" ? w.item.vault : w.vault;
+      const item = w.action === "upsert" ? w.item.item : w.item;
+      const key = `${vault}/${item}`;
+      const current = this.states.get(key);
+      const revision = current ? (current.state === "live" ? current.item.revision : current.revision) : 0;
+      if (!current && w.base > 0) return { status: "rejected", op: w.op, reason: "not_found" };
+      if (w.base !== revision) return { status: "conflict", op: w.op, current };
+      if (w.action === "upsert" && w.item.revision !== w.base + 1) return { status: "rejected", op: w.op, reason: "invalid" };
+      this.states.set(key, w.action === "upsert" ? { state: "live", item: w.item } : { state: "deleted", vault, item, revision: w.base + 1 });
+      this.log.push({ key });
+      return { status: "ok", op: w.op, revision: w.base + 1 };
+    });
+    return JSON.stringify({ v: 1, results });
+  }
+}
+
+/** One device's sync round against the toy server: pull until done, then push until done. */
+export function syncRound(engine, server) {
+  const pulled = [];
+  for (;;) {
+    const out = engine.applyPull(server.pull(JSON.stringify(engine.planPull())));
+    pulled.push(out);
+    if (!out.has_more) break;
+  }
+  const pushed = [];
+  for (let req = engine.planPush(); req; req = engine.planPush()) {
+    const out = engine.applyPush(server.push(JSON.stringify(req)));
+    pushed.push(out);
+    if (!out.progressed) break;
+  }
+  return { pulled, pushed };
+}
+
+/** Two devices of one user sync through the toy server; both edit offline; resolveDefault keeps both. */
+export function syncCases(vault) {
+  return [
+    {
+      name: "sync: two devices, push/pull, offline edits conflict, resolveDefault keeps both",
+      fn() {
+        const server = new ToySyncServer();
+        const created = vault.Account.create("sync pw", INSECURE);
+        const account = created.account;
+        const team = account.createVault({ name: "Home" });
+        const vaultId = team.key.vaultId;
+        server.addMember({ vault: vaultId, role: "owner", meta: team.vault, keys: [{ wrapped: team.wrappedKey }] });
+        const note = (notes) => ({ title: "Router", data: { type: "secure_note" }, notes });
+
+        // Device A creates an item offline, then syncs.
+        const a = new vault.SyncEngine();
+        const id = vault.newItemId();
+        eq(a.nextRevision(vaultId, id), 1, "a new item starts at revision 1");
+        a.localUpsert(team.key.encryptItem(id, a.nextRevision(vaultId, id), note("admin / hunter2")));
+        eq(a.pendingCount, 1, "queued");
+        const r1 = syncRound(a, server);
+        eq(r1.pushed[0].acknowledged.length, 1, "acknowledged");
+        eq(r1.pushed[0].acknowledged[0].revision, 1, "stored at revision 1");
+        eq(a.pendingCount, 0, "nothing queued");
+
+        // Device B (same user, unlocked offline from the record) pulls: the
+        // membership brings the wrapped vault key, the feed the item.
+        const accountB = vault.Account.unlock(created.record, "sync pw", vault.permissiveKdfPolicyTestOnly());
+        const b = new vault.SyncEngine();
+        syncRound(b, server);
+        const [membership] = b.vaults();
+        eq(membership.vault, vaultId, "membership");
+        eq(membership.role, "owner", "role");
+        const keyB = accountB.unwrapVaultKey(membership.keys[0].wrapped);
+        deepEq(keyB.openMeta(membership.meta), { name: "Home" }, "vault meta");
+        eq(keyB.decryptItem(b.item(vaultId, id)).notes, "admin / hunter2", "B decrypts A's item");
+        deepEq(keyB.decryptList(b.items(vaultId)).map((r) => r.ok.overview.title), ["Router"], "B's list");
+
+        // The state persists as ciphertext only; a replayed page changes nothing.
+        const saved = b.toJson();
+        ok(!saved.includes("hunter2") && !saved.includes("Router"), "no plaintext in the saved state");
+        const b2 = vault.SyncEngine.fromJson(saved);
+        eq(b2.toJson(), saved, "state round-trips");
+        eq(b2.cursor, b.cursor, "cursor");
+        const page = server.pull(JSON.stringify({ v: 1 }));
+        eq(b2.applyPull(page).applied, false, "replayed page ignored");
+
+        // Both edit offline. A syncs first; B's push meets a 409.
+        a.localUpsert(team.key.encryptItem(id, a.nextRevision(vaultId, id), note("from A")));
+        b.localUpsert(keyB.encryptItem(id, b.nextRevision(vaultId, id), note("from B")));
+        eq(b.nextRevision(vaultId, id), 2, "an unsent edit is replaced, not chained");
+        syncRound(a, server);
+        const rb = syncRound(b, server);
+        const conflictIds = [...rb.pulled.flatMap((o) => o.conflicts), ...rb.pushed.flatMap((o) => o.conflicts)];
+        eq(conflictIds.length, 1, "one conflict");
+        const [conflict] = b.conflicts();
+        eq(conflict.id, conflictIds[0], "conflict id");
+        eq(conflict.cause.kind, "diverged", "cause");
+        eq(keyB.decryptItem(conflict.local.upsert).notes, "from B", "the local edit is kept");
+        eq(keyB.decryptItem(b.item(vaultId, id)).notes, "from A", "the item shows the server's version");
+
+        // The default policy keeps both: B's version becomes a copy.
+        const done = b.resolveDefault(vault.VaultKeyRing.of(keyB), " (conflict)");
+        eq(done.length, 1, "one resolution");
+        eq(done[0].action.kind, "kept_both", "kept both");
+        const copy = done[0].action.copy;
+        deepEq(b.conflicts(), [], "no conflicts left");
+        eq(b.pendingCount, 1, "the copy is queued");
+        syncRound(b, server);
+        syncRound(a, server);
+        for (const [engine, key, who] of [[a, team.key, "A"], [b, keyB, "B"]]) {
+          const rows = key.decryptList(engine.items(vaultId)).map((r) => r.ok.overview.title).sort();
+          deepEq(rows, ["Router", "Router (conflict)"], `${who} sees both`);
+          eq(key.decryptItem(engine.item(vaultId, copy)).notes, "from B", `${who}: the copy holds B's edit`);
+          eq(key.decryptItem(engine.item(vaultId, id)).notes, "from A", `${who}: the item holds A's edit`);
+          eq(engine.pendingCount, 0, `${who}: nothing queued`);
+        }
+
+        // A deletes the copy; B sees it go.
+        a.localDelete(vaultId, copy);
+        syncRound(a, server);
+        syncRound(b, server);
+        eq(b.item(vaultId, copy), undefined, "deleted on B");
+        eq(b.items(vaultId).length, 1, "one item left");
+
+        // Strict input: a malformed page changes nothing; ids are checked.
+        const before = b.toJson();
+        throwsCode(() => b.applyPull({ v: 1, since: b.cursor, next: "c:0", has_more: false, changes: [], extra: 1 }), "malformed", "unknown field");
+        throwsCode(() => b.applyPull({ v: 2, since: null, next: "c:0", has_more: false, changes: [] }), "unsupported_version", "future page");
+        throwsCode(() => b.nextRevision("not-a-uuid", id), "malformed", "bad vault id");
+        throwsCode(() => b.resolveKeepServer(42), "invalid_argument", "unknown conflict");
+        throwsCode(() => vault.SyncEngine.fromJson("{}"), "malformed", "bad state");
+        eq(b.toJson(), before, "unchanged after errors");
       },
     },
   ];

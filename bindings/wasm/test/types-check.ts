@@ -10,6 +10,14 @@ import init, {
   newItemId,
   shamirSplit,
   shamirCombine,
+  SyncEngine,
+  VaultKeyRing,
+  type AutoResolution,
+  type Conflict,
+  type PullOutcome,
+  type PushOutcome,
+  type PushRequest,
+  type VaultMembership,
   type EncryptedAccount,
   type EncryptedItem,
   type Item,
@@ -62,3 +70,24 @@ async function example(serverRecord: EncryptedAccount): Promise<string[]> {
   return titles;
 }
 void example;
+
+// The sync engine: the app moves the JSON; the engine plans and merges.
+async function sync(engine: SyncEngine, key: VaultKey, base: string): Promise<number> {
+  const pulled: PullOutcome = engine.applyPull(await (await fetch(`${base}/v1/sync`, { method: "POST", body: JSON.stringify(engine.planPull()) })).text());
+  const req: PushRequest | undefined = engine.planPush();
+  if (req) {
+    const out: PushOutcome = engine.applyPush(await (await fetch(`${base}/v1/push`, { method: "POST", body: JSON.stringify(req) })).json());
+    void out.progressed;
+  }
+  const conflicts: Conflict[] = engine.conflicts();
+  const done: AutoResolution[] = engine.resolveDefault(VaultKeyRing.of(key), " (conflict)");
+  const copies = done.flatMap((d) => (d.action.kind === "kept_both" ? [d.action.copy] : []));
+  const vaults: VaultMembership[] = engine.vaults();
+  const first = vaults[0]?.keys[0];
+  const wrapped = first && "wrapped" in first ? first.wrapped.envelope : undefined;
+  const rev: number = engine.nextRevision(key.vaultId, newItemId());
+  const saved: string = engine.toJson();
+  void [pulled.has_more, conflicts, copies, wrapped, rev, SyncEngine.fromJson(saved).pendingCount];
+  return engine.items(key.vaultId).length;
+}
+void sync;

@@ -39,7 +39,7 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     json: &str,
     what: &'static str,
 ) -> Result<T> {
-    serde_json::from_str(json).map_err(|_| Error::malformed(what, "invalid JSON"))
+    crate::encoding::json_from_str(json).map_err(|_| Error::malformed(what, "invalid JSON"))
 }
 
 pub(crate) fn write_json<T: serde::Serialize>(value: &T) -> String {

@@ -44,8 +44,8 @@ ciphertext_only! {
 
 ciphertext_only! {
     /// Why a local edit became a conflict.
-    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
     pub enum ConflictCause {
         /// Another device changed or deleted the item since `base`.
         Diverged {
@@ -60,6 +60,48 @@ ciphertext_only! {
         },
         /// The user lost access to the vault (revoked, or the vault was deleted).
         VaultUnavailable,
+    }
+}
+
+/// Parsed without buffering (see `crate::tagged`); accepts exactly what
+/// `#[serde(tag = "kind", deny_unknown_fields)]` accepted.
+impl<'de> serde::Deserialize<'de> for ConflictCause {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        use crate::tagged::{Field, Mismatch};
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Tag {
+            Diverged,
+            Rejected,
+            VaultUnavailable,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            kind: Tag,
+            #[serde(default)]
+            server: Field<ItemState>,
+            #[serde(default)]
+            reason: Field<RejectReason>,
+        }
+        fn build(r: Raw) -> core::result::Result<ConflictCause, Mismatch> {
+            if !matches!(r.kind, Tag::Diverged) {
+                r.server.forbid("server")?;
+            }
+            if !matches!(r.kind, Tag::Rejected) {
+                r.reason.forbid("reason")?;
+            }
+            Ok(match r.kind {
+                Tag::Diverged => ConflictCause::Diverged {
+                    server: r.server.required("server")?,
+                },
+                Tag::Rejected => ConflictCause::Rejected {
+                    reason: r.reason.required("reason")?,
+                },
+                Tag::VaultUnavailable => ConflictCause::VaultUnavailable,
+            })
+        }
+        build(Raw::deserialize(d)?).map_err(Mismatch::into_error)
     }
 }
 
@@ -91,8 +133,63 @@ pub enum AutoAction {
     Left(Option<Error>),
 }
 
-/// One conflict [`SyncEngine::resolve_default`] looked at.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The JSON form (for bindings): `{"kind": "<snake_case variant>"}`, plus
+/// `"copy": uuid` for `kept_both` and `"error": null | {"code","message"}`
+/// for `left` (the message is the error's display text, never a secret).
+///
+/// ```
+/// use vault_core::{Error, ItemId};
+/// use vault_core::sync::AutoAction;
+/// let kept = AutoAction::KeptBoth { copy: ItemId([1; 16]) };
+/// assert_eq!(serde_json::to_string(&kept)?,
+///            r#"{"kind":"kept_both","copy":"01010101-0101-0101-0101-010101010101"}"#);
+/// let left = AutoAction::Left(Some(Error::Decrypt));
+/// assert_eq!(serde_json::to_string(&left)?,
+///            r#"{"kind":"left","error":{"code":"decrypt","message":"decryption failed"}}"#);
+/// assert_eq!(serde_json::to_string(&AutoAction::Left(None))?, r#"{"kind":"left","error":null}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl serde::Serialize for AutoAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        #[derive(serde::Serialize)]
+        struct ErrorJson {
+            code: &'static str,
+            message: String,
+        }
+        let kind = match self {
+            AutoAction::KeptBoth { .. } => "kept_both",
+            AutoAction::KeptServerIdentical => "kept_server_identical",
+            AutoAction::Recreated => "recreated",
+            AutoAction::KeptServerEdit => "kept_server_edit",
+            AutoAction::BothDeleted => "both_deleted",
+            AutoAction::Resealed => "resealed",
+            AutoAction::Left(_) => "left",
+        };
+        let extra = usize::from(matches!(
+            self,
+            AutoAction::KeptBoth { .. } | AutoAction::Left(_)
+        ));
+        let mut st = s.serialize_struct("AutoAction", 1 + extra)?;
+        st.serialize_field("kind", kind)?;
+        match self {
+            AutoAction::KeptBoth { copy } => st.serialize_field("copy", copy)?,
+            AutoAction::Left(e) => st.serialize_field(
+                "error",
+                &e.as_ref().map(|e| ErrorJson {
+                    code: e.code(),
+                    message: e.to_string(),
+                }),
+            )?,
+            _ => {}
+        }
+        st.end()
+    }
+}
+
+/// One conflict [`SyncEngine::resolve_default`] looked at. JSON (for
+/// bindings): `{"conflict": Conflict, "action": AutoAction}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AutoResolution {
     /// The conflict as it was.
     pub conflict: Conflict,

@@ -171,8 +171,8 @@ impl PendingEdit {
 }
 
 /// A write the server now holds (acknowledged by a push result or seen echoed
-/// in the feed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// in the feed). JSON (for bindings): `{"vault","item","revision","op"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Ack {
     /// The vault.
     pub vault: VaultId,
@@ -185,7 +185,21 @@ pub struct Ack {
 }
 
 /// What [`SyncEngine::apply_pull`] did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Serialises (for bindings that hand it to JavaScript) as
+/// `{"applied","has_more","changed":[{"vault","item"}],"vaults_changed":[uuid],
+/// "acknowledged":[Ack],"conflicts":[conflict id]}`.
+///
+/// ```
+/// use vault_core::{ItemId, VaultId};
+/// let out = vault_core::sync::PullOutcome {
+///     applied: true, changed: vec![(VaultId([1; 16]), ItemId([2; 16]))], ..Default::default() };
+/// assert_eq!(serde_json::to_string(&out)?, concat!(
+///     r#"{"applied":true,"has_more":false,"changed":[{"vault":"01010101-0101-0101-0101-010101010101","#,
+///     r#""item":"02020202-0202-0202-0202-020202020202"}],"vaults_changed":[],"acknowledged":[],"conflicts":[]}"#));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PullOutcome {
     /// False if the page did not answer the engine's current cursor (a replay
     /// or a stale page): nothing was changed.
@@ -193,6 +207,7 @@ pub struct PullOutcome {
     /// Pull again right away.
     pub has_more: bool,
     /// Items whose visible state may have changed (refresh these in the UI).
+    #[serde(serialize_with = "serialize_item_refs")]
     pub changed: Vec<(VaultId, ItemId)>,
     /// Vaults whose membership, meta or keys changed, or that were removed.
     pub vaults_changed: Vec<VaultId>,
@@ -202,7 +217,31 @@ pub struct PullOutcome {
     pub conflicts: Vec<ConflictId>,
 }
 
+/// `(vault, item)` pairs as `[{"vault","item"}]`.
+fn serialize_item_refs<S: serde::Serializer>(
+    refs: &[(VaultId, ItemId)],
+    s: S,
+) -> core::result::Result<S::Ok, S::Error> {
+    #[derive(serde::Serialize)]
+    struct ItemRef<'a> {
+        vault: &'a VaultId,
+        item: &'a ItemId,
+    }
+    s.collect_seq(refs.iter().map(|(vault, item)| ItemRef { vault, item }))
+}
+
 /// What [`SyncEngine::apply_push`] did.
+///
+/// Serialises (for bindings) as `{"acknowledged":[Ack],"conflicts":[conflict id],
+/// "ignored":n,"progressed":bool}`, `progressed` being
+/// [`progressed()`](Self::progressed).
+///
+/// ```
+/// let out = vault_core::sync::PushOutcome::default();
+/// assert_eq!(serde_json::to_string(&out)?,
+///            r#"{"acknowledged":[],"conflicts":[],"ignored":0,"progressed":false}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PushOutcome {
     /// Writes the server stored.
@@ -218,6 +257,18 @@ impl PushOutcome {
     /// makes no progress (the server answered nothing it was sent).
     pub fn progressed(&self) -> bool {
         !self.acknowledged.is_empty() || !self.conflicts.is_empty()
+    }
+}
+
+impl serde::Serialize for PushOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PushOutcome", 4)?;
+        st.serialize_field("acknowledged", &self.acknowledged)?;
+        st.serialize_field("conflicts", &self.conflicts)?;
+        st.serialize_field("ignored", &self.ignored)?;
+        st.serialize_field("progressed", &self.progressed())?;
+        st.end()
     }
 }
 
@@ -242,7 +293,7 @@ impl SyncEngine {
 
     /// Restores a persisted engine, rejecting unknown versions and fields.
     pub fn from_json(json: &str) -> Result<Self> {
-        let e: SyncEngine = serde_json::from_str(json)
+        let e: SyncEngine = crate::encoding::json_from_str(json)
             .map_err(|_| Error::malformed("sync state", "invalid JSON"))?;
         if e.v != STATE_VERSION {
             return Err(Error::UnsupportedVersion {

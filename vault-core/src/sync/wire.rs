@@ -84,6 +84,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ItemId, VaultId};
 use crate::item::EncryptedItem;
 use crate::sharing::{Role, VaultGrant};
+use crate::tagged::{Field, ItemOrId, Mismatch};
 use crate::vault::{EncryptedVault, WrappedVaultKey};
 
 /// Version of every message in this module (the `v` field).
@@ -195,8 +196,8 @@ ciphertext_only! {
 
 ciphertext_only! {
     /// One entry of the change feed.
-    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
     pub enum Change {
         /// The user's membership of a vault, in full (new, or role, meta or keys changed).
         Vault {
@@ -247,8 +248,8 @@ ciphertext_only! {
 
 ciphertext_only! {
     /// An item's state on the server: live, or deleted at a revision.
-    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    #[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+    #[serde(tag = "state", rename_all = "snake_case")]
     pub enum ItemState {
         /// The current blob (its revision is `item.revision`).
         Live {
@@ -356,8 +357,8 @@ ciphertext_only! {
 
 ciphertext_only! {
     /// One compare-and-swap write.
-    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+    #[serde(tag = "action", rename_all = "snake_case")]
     pub enum PushWrite {
         /// Create or replace an item.
         Upsert {
@@ -476,8 +477,8 @@ ciphertext_only! {
 
 ciphertext_only! {
     /// The outcome of one write.
-    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-    #[serde(tag = "status", rename_all = "snake_case", deny_unknown_fields)]
+    #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+    #[serde(tag = "status", rename_all = "snake_case")]
     pub enum PushResult {
         /// Stored; the item is now at `revision` (`base + 1`).
         Ok {
@@ -577,13 +578,226 @@ impl<'de> serde::Deserialize<'de> for RejectReason {
     }
 }
 
+// ----------------------------------------------------------- deserialising
+//
+// The tagged enums above parse through `crate::tagged` (no buffering of the
+// object, see there): a raw struct with every member any variant has, then the
+// variant the tag names, its members required, the others rejected. The
+// accepted JSON is exactly what `#[serde(tag = …, deny_unknown_fields)]`
+// accepted.
+
+impl<'de> serde::Deserialize<'de> for ItemState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Tag {
+            Live,
+            Deleted,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            state: Tag,
+            #[serde(default)]
+            item: Field<ItemOrId>,
+            #[serde(default)]
+            vault: Field<VaultId>,
+            #[serde(default)]
+            revision: Field<u64>,
+        }
+        fn build(r: Raw) -> core::result::Result<ItemState, Mismatch> {
+            Ok(match r.state {
+                Tag::Live => {
+                    r.vault.forbid("vault")?;
+                    r.revision.forbid("revision")?;
+                    ItemState::Live {
+                        item: r.item.required("item")?.item()?,
+                    }
+                }
+                Tag::Deleted => ItemState::Deleted {
+                    vault: r.vault.required("vault")?,
+                    item: r.item.required("item")?.id()?,
+                    revision: r.revision.required("revision")?,
+                },
+            })
+        }
+        build(Raw::deserialize(d)?).map_err(Mismatch::into_error)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Tag {
+            Vault,
+            VaultRemoved,
+            Item,
+            Tombstone,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            #[serde(rename = "type")]
+            tag: Tag,
+            #[serde(default)]
+            vault: Field<VaultId>,
+            #[serde(default)]
+            role: Field<Role>,
+            #[serde(default)]
+            meta: Field<Option<EncryptedVault>>,
+            #[serde(default)]
+            keys: Field<Vec<MemberKey>>,
+            #[serde(default)]
+            item: Field<ItemOrId>,
+            #[serde(default)]
+            revision: Field<u64>,
+        }
+        fn build(r: Raw) -> core::result::Result<Change, Mismatch> {
+            if !matches!(r.tag, Tag::Vault) {
+                r.role.forbid("role")?;
+                r.meta.forbid("meta")?;
+                r.keys.forbid("keys")?;
+            }
+            if !matches!(r.tag, Tag::Tombstone) {
+                r.revision.forbid("revision")?;
+            }
+            Ok(match r.tag {
+                Tag::Vault => {
+                    r.item.forbid("item")?;
+                    Change::Vault {
+                        vault: r.vault.required("vault")?,
+                        role: r.role.required("role")?,
+                        meta: r.meta.optional(),
+                        keys: r.keys.required("keys")?,
+                    }
+                }
+                Tag::VaultRemoved => {
+                    r.item.forbid("item")?;
+                    Change::VaultRemoved {
+                        vault: r.vault.required("vault")?,
+                    }
+                }
+                Tag::Item => {
+                    r.vault.forbid("vault")?;
+                    Change::Item {
+                        item: r.item.required("item")?.item()?,
+                    }
+                }
+                Tag::Tombstone => Change::Tombstone {
+                    vault: r.vault.required("vault")?,
+                    item: r.item.required("item")?.id()?,
+                    revision: r.revision.required("revision")?,
+                },
+            })
+        }
+        build(Raw::deserialize(d)?).map_err(Mismatch::into_error)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PushWrite {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Tag {
+            Upsert,
+            Delete,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            action: Tag,
+            #[serde(default)]
+            op: Field<OpId>,
+            #[serde(default)]
+            base: Field<u64>,
+            #[serde(default)]
+            item: Field<ItemOrId>,
+            #[serde(default)]
+            vault: Field<VaultId>,
+        }
+        fn build(r: Raw) -> core::result::Result<PushWrite, Mismatch> {
+            Ok(match r.action {
+                Tag::Upsert => {
+                    r.vault.forbid("vault")?;
+                    PushWrite::Upsert {
+                        op: r.op.required("op")?,
+                        base: r.base.required("base")?,
+                        item: r.item.required("item")?.item()?,
+                    }
+                }
+                Tag::Delete => PushWrite::Delete {
+                    op: r.op.required("op")?,
+                    vault: r.vault.required("vault")?,
+                    item: r.item.required("item")?.id()?,
+                    base: r.base.required("base")?,
+                },
+            })
+        }
+        build(Raw::deserialize(d)?).map_err(Mismatch::into_error)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PushResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Tag {
+            Ok,
+            Conflict,
+            Rejected,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            status: Tag,
+            #[serde(default)]
+            op: Field<OpId>,
+            #[serde(default)]
+            revision: Field<u64>,
+            #[serde(default)]
+            current: Field<ItemState>,
+            #[serde(default)]
+            reason: Field<RejectReason>,
+        }
+        fn build(r: Raw) -> core::result::Result<PushResult, Mismatch> {
+            let op = r.op.required("op")?;
+            if !matches!(r.status, Tag::Ok) {
+                r.revision.forbid("revision")?;
+            }
+            if !matches!(r.status, Tag::Conflict) {
+                r.current.forbid("current")?;
+            }
+            if !matches!(r.status, Tag::Rejected) {
+                r.reason.forbid("reason")?;
+            }
+            Ok(match r.status {
+                Tag::Ok => PushResult::Ok {
+                    op,
+                    revision: r.revision.required("revision")?,
+                },
+                Tag::Conflict => PushResult::Conflict {
+                    op,
+                    current: r.current.required("current")?,
+                },
+                Tag::Rejected => PushResult::Rejected {
+                    op,
+                    reason: r.reason.required("reason")?,
+                },
+            })
+        }
+        build(Raw::deserialize(d)?).map_err(Mismatch::into_error)
+    }
+}
+
 /// Parses `json` as a versioned wire message.
 fn from_json<T: serde::de::DeserializeOwned>(
     json: &str,
     what: &'static str,
     version: impl Fn(&T) -> u8,
 ) -> Result<T> {
-    let t: T = serde_json::from_str(json).map_err(|_| Error::malformed(what, "invalid JSON"))?;
+    let t: T =
+        crate::encoding::json_from_str(json).map_err(|_| Error::malformed(what, "invalid JSON"))?;
     check_version(what, version(&t))?;
     Ok(t)
 }
@@ -624,3 +838,149 @@ json_io!(
     PushRequest => "sync push request",
     PushResponse => "sync push response",
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::ConflictCause;
+    use serde_json::{Value, json};
+
+    const V: &str = "01010101-0101-0101-0101-010101010101";
+    const I: &str = "02020202-0202-0202-0202-020202020202";
+    const ENV: &str = "AQEAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcxz11AZq45DBWrUYvdY_0L";
+
+    fn blob() -> Value {
+        json!({"vault": V, "item": I, "revision": 2, "key_version": 1,
+               "item_key": ENV, "overview": ENV, "details": ENV})
+    }
+
+    /// Every accepted shape round-trips; each listed mutation is refused.
+    fn strict<T>(good: &[Value], bad: &[Value])
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + core::fmt::Debug,
+    {
+        for g in good {
+            let t: T = serde_json::from_value(g.clone()).unwrap_or_else(|e| panic!("{g}: {e}"));
+            let again: T = serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();
+            assert_eq!(again, t);
+            let t2: T = crate::encoding::json_from_str(&g.to_string()).unwrap();
+            assert_eq!(t2, t);
+        }
+        for b in bad {
+            assert!(
+                serde_json::from_value::<T>(b.clone()).is_err(),
+                "accepted {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn item_state_is_strict() {
+        strict::<ItemState>(
+            &[
+                json!({"state": "live", "item": blob()}),
+                json!({"item": blob(), "state": "live"}),
+                json!({"state": "deleted", "vault": V, "item": I, "revision": 3}),
+            ],
+            &[
+                json!({"state": "live"}),
+                json!({"state": "live", "item": I}),
+                json!({"state": "live", "item": blob(), "revision": 2}),
+                json!({"state": "live", "item": blob(), "extra": 1}),
+                json!({"state": "deleted", "vault": V, "item": blob(), "revision": 3}),
+                json!({"state": "deleted", "vault": V, "item": I}),
+                json!({"state": "deleted", "vault": V, "item": I, "revision": -1}),
+                json!({"state": "deleted", "vault": V, "item": I, "revision": 1.5}),
+                json!({"state": "gone", "vault": V, "item": I, "revision": 3}),
+                json!({"vault": V, "item": I, "revision": 3}),
+                json!([]),
+            ],
+        );
+    }
+
+    #[test]
+    fn change_is_strict() {
+        let key = json!({"wrapped": {"vault": V, "account": I, "key_version": 1, "envelope": ENV}});
+        strict::<Change>(
+            &[
+                json!({"type": "vault", "vault": V, "role": "editor", "meta": null, "keys": [key]}),
+                json!({"type": "vault", "vault": V, "role": "viewer", "keys": []}),
+                json!({"type": "vault", "vault": V, "role": "owner", "keys": [],
+                       "meta": {"vault": V, "key_version": 1, "meta": ENV}}),
+                json!({"type": "vault_removed", "vault": V}),
+                json!({"type": "item", "item": blob()}),
+                json!({"type": "tombstone", "vault": V, "item": I, "revision": 5}),
+            ],
+            &[
+                json!({"type": "vault", "vault": V, "role": "editor", "meta": null}),
+                json!({"type": "vault", "vault": V, "role": "admin", "keys": []}),
+                json!({"type": "vault", "vault": V, "role": "owner", "keys": [], "item": I}),
+                json!({"type": "vault_removed", "vault": V, "role": "owner"}),
+                json!({"type": "vault_removed", "vault": V, "meta": null}),
+                json!({"type": "vault_removed"}),
+                json!({"type": "item", "item": blob(), "vault": V}),
+                json!({"type": "item", "item": I}),
+                json!({"type": "tombstone", "vault": V, "item": I}),
+                json!({"type": "tombstone", "vault": V, "item": blob(), "revision": 5}),
+                json!({"type": "tombstone", "vault": V, "item": I, "revision": 5, "keys": []}),
+            ],
+        );
+        let dup = format!(r#"{{"type":"vault_removed","vault":"{V}","vault":"{V}"}}"#);
+        assert!(crate::encoding::json_from_str::<Change>(&dup).is_err());
+    }
+
+    #[test]
+    fn push_messages_are_strict() {
+        strict::<PushWrite>(
+            &[
+                json!({"action": "upsert", "op": 7, "base": 1, "item": blob()}),
+                json!({"action": "delete", "op": 8, "vault": V, "item": I, "base": 4}),
+            ],
+            &[
+                json!({"action": "upsert", "op": 7, "base": 1, "item": I}),
+                json!({"action": "upsert", "op": 7, "base": 1, "item": blob(), "vault": V}),
+                json!({"action": "upsert", "base": 1, "item": blob()}),
+                json!({"action": "delete", "op": 8, "vault": V, "item": blob(), "base": 4}),
+                json!({"action": "delete", "op": 8, "item": I, "base": 4}),
+                json!({"action": "move", "op": 8, "vault": V, "item": I, "base": 4}),
+            ],
+        );
+        strict::<PushResult>(
+            &[
+                json!({"status": "ok", "op": 7, "revision": 4}),
+                json!({"status": "conflict", "op": 8, "current": {"state": "live", "item": blob()}}),
+                json!({"status": "rejected", "op": 10, "reason": "forbidden"}),
+                json!({"status": "rejected", "op": 10, "reason": "a future reason"}),
+            ],
+            &[
+                json!({"status": "ok", "op": 7}),
+                json!({"status": "ok", "revision": 4}),
+                json!({"status": "ok", "op": 7, "revision": 4, "reason": "invalid"}),
+                json!({"status": "conflict", "op": 8}),
+                json!({"status": "conflict", "op": 8, "current": {"state": "live"}}),
+                json!({"status": "conflict", "op": 8, "current": {"state": "live", "item": blob()}, "revision": 1}),
+                json!({"status": "rejected", "op": 10}),
+                json!({"status": "rejected", "op": 10, "reason": "forbidden", "current": null}),
+            ],
+        );
+    }
+
+    #[test]
+    fn conflict_causes_are_strict() {
+        strict::<ConflictCause>(
+            &[
+                json!({"kind": "diverged", "server": {"state": "deleted", "vault": V, "item": I, "revision": 3}}),
+                json!({"kind": "rejected", "reason": "stale_key"}),
+                json!({"kind": "vault_unavailable"}),
+            ],
+            &[
+                json!({"kind": "diverged"}),
+                json!({"kind": "diverged", "server": {"state": "live", "item": blob()}, "reason": "invalid"}),
+                json!({"kind": "rejected"}),
+                // serde's derive let a unit variant carry any field; this parser does not.
+                json!({"kind": "vault_unavailable", "reason": "forbidden"}),
+                json!({"kind": "vault_unavailable", "extra": true}),
+            ],
+        );
+    }
+}

@@ -216,6 +216,15 @@ impl Store {
         }
     }
 
+    /// Checks the database answers (`SELECT 1`), for readiness probes.
+    pub async fn ping(&self) -> Result<()> {
+        let r = match &self.backend {
+            Backend::Sqlite(o) => sqlx::query("SELECT 1").execute(&o.pool).await.map(|_| ()),
+            Backend::Postgres(o) => sqlx::query("SELECT 1").execute(&o.pool).await.map(|_| ()),
+        };
+        r.map_err(StoreError::from)
+    }
+
     /// Closes the pool, waiting for connections in use.
     pub async fn close(&self) {
         match &self.backend {
@@ -318,9 +327,9 @@ impl Store {
     /// keys of every active member (the owner included). Item writes sealed
     /// under the old generation are then rejected `stale_key`, and every
     /// member's feed carries the new keys and the re-wrapped items.
-    /// [`StoreError::Conflict`] if an item changed or appeared meanwhile
-    /// (fetch and rotate again), [`StoreError::Invalid`] if a member or an
-    /// item is missing or names something else.
+    /// [`StoreError::Conflict`] if an item changed or appeared meanwhile, or
+    /// an active member has no new key (fetch and rotate again),
+    /// [`StoreError::Invalid`] if a key or an item names something else.
     pub async fn rotate_vault_key(
         &self,
         me: AccountId,
@@ -336,6 +345,11 @@ impl Store {
     /// for any other member, none for anyone else.
     pub async fn members(&self, me: AccountId, vault: VaultId) -> Result<Vec<Member>> {
         dispatch!(self.members(me, vault))
+    }
+
+    /// The vaults `me` is an active member of (to route change notifications).
+    pub async fn my_vaults(&self, me: AccountId) -> Result<Vec<VaultId>> {
+        dispatch!(self.my_vaults(me))
     }
 
     // ------------------------------------------------------------ items

@@ -695,7 +695,11 @@ impl Ops {
             .await?
             .try_get(0)?;
         if left != 0 {
-            return Err(StoreError::Invalid("every active member needs the new key"));
+            // Like a missing item: most likely a member joined since the
+            // caller listed them, so fetch and rotate again.
+            return Err(StoreError::Conflict(
+                "every active member needs the new key: list the members and rotate again",
+            ));
         }
         let mut ev = AuditEvent::new(Some(me), AuditAction::VaultRotate);
         ev.vault = Some(vault);
@@ -724,6 +728,19 @@ impl Ops {
                     key_version: kv_from_db(r.try_get(2)?)?,
                 })
             })
+            .collect()
+    }
+
+    pub(crate) async fn my_vaults(&self, me: AccountId) -> Result<Vec<VaultId>> {
+        let mut tx = self.tx(&Scope::Account(me), Mode::Read).await?;
+        let rows = self
+            .q("SELECT vault_id FROM memberships WHERE account_id = $1 AND active ORDER BY vault_id")
+            .bind(me.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| parse_id(&r.try_get::<String, _>(0)?, "vault id"))
             .collect()
     }
 

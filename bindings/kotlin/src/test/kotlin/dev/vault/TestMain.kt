@@ -18,6 +18,7 @@ fun main(args: Array<String>) {
         "round trip: two accounts share a vault" to RoundTrip::shareAVault,
         "round trip: SRP, OPAQUE and pre-login" to RoundTrip::loginProtocols,
         "round trip: Shamir, Secret Key, presets" to RoundTrip::sharesAndSecretKeys,
+        "sync: two devices, offline edits conflict, resolveDefault keeps both" to SyncScenario::twoDevices,
         "README example (default KDF params)" to ::readmeExample,
     )) {
         outcomes += VectorSuite.Outcome(name, runCatching(block).exceptionOrNull())

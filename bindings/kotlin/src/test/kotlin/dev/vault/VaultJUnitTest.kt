@@ -29,5 +29,8 @@ class VaultJUnitTest {
     fun sharesAndSecretKeys() = RoundTrip.sharesAndSecretKeys()
 
     @Test
+    fun syncTwoDevices() = SyncScenario.twoDevices()
+
+    @Test
     fun readme() = readmeExample()
 }

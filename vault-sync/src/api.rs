@@ -1,0 +1,491 @@
+//! The HTTP API's request and response bodies, shared by the server
+//! ([`crate::server`]) and the client ([`crate::client`]).
+//!
+//! Every body is JSON; every request body rejects unknown fields. vault-core
+//! types travel in their own JSON form (they validate themselves when
+//! parsed), so a body that parses is well formed down to the last byte of
+//! every key and blob. The endpoint table is in `docs/protocol.md` §11 and,
+//! generated from the code, at `GET /openapi.json`.
+//!
+//! ```
+//! use vault_sync::api::{ErrorBody, paths};
+//! let e: ErrorBody = serde_json::from_str(r#"{"error":"conflict","message":"the item changed"}"#).unwrap();
+//! assert_eq!(e.error, "conflict");
+//! assert_eq!(paths::PRELOGIN, "/v1/prelogin");
+//! ```
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vault_core::opaque::{
+    Ke1, Ke2, Ke3, RegistrationRecord, RegistrationRequest, RegistrationResponse,
+};
+use vault_core::srp::{ClientHello, ClientProof, ServerChallenge, ServerProof, SrpRegistration};
+use vault_core::sync::wire::{ItemState, MemberKey};
+use vault_core::{
+    AccountId, EncryptedAccount, EncryptedItem, EncryptedVault, PublicIdentity, Role, VaultId,
+    WrappedVaultKey,
+};
+
+/// The endpoints' paths (axum syntax for parameters).
+pub mod paths {
+    /// `POST`: pre-login (KDF params and salt; fake for unknown identifiers).
+    pub const PRELOGIN: &str = "/v1/prelogin";
+    /// `POST`: OPAQUE registration, first step (stateless on the server).
+    pub const REGISTER_OPAQUE_START: &str = "/v1/register/opaque/start";
+    /// `POST`: create an account (SRP verifier or OPAQUE record included).
+    pub const REGISTER: &str = "/v1/register";
+    /// `POST`: SRP login, first step.
+    pub const LOGIN_SRP_START: &str = "/v1/login/srp/start";
+    /// `POST`: SRP login, second step; issues tokens.
+    pub const LOGIN_SRP_FINISH: &str = "/v1/login/srp/finish";
+    /// `POST`: OPAQUE login, first step.
+    pub const LOGIN_OPAQUE_START: &str = "/v1/login/opaque/start";
+    /// `POST`: OPAQUE login, second step; issues tokens.
+    pub const LOGIN_OPAQUE_FINISH: &str = "/v1/login/opaque/finish";
+    /// `POST`: trade a refresh token for new tokens (the old one is spent).
+    pub const REFRESH: &str = "/v1/token/refresh";
+    /// `POST`: end this session.
+    pub const LOGOUT: &str = "/v1/logout";
+    /// `POST`: end every session of the account but, optionally, this one.
+    pub const LOGOUT_ALL: &str = "/v1/logout/all";
+    /// `GET`: the signed-in account's record.
+    pub const ACCOUNT: &str = "/v1/account";
+    /// `PUT`: replace the account record and login record (password change).
+    pub const CREDENTIALS: &str = "/v1/account/credentials";
+    /// `GET`: one public identity, by `?identifier=` or `?account=`.
+    pub const DIRECTORY: &str = "/v1/directory";
+    /// `POST`: create a vault.
+    pub const VAULTS: &str = "/v1/vaults";
+    /// `GET`: a vault's members.
+    pub const MEMBERS: &str = "/v1/vaults/{vault}/members";
+    /// `PUT`: add or change a member; `DELETE`: remove one.
+    pub const MEMBER: &str = "/v1/vaults/{vault}/members/{account}";
+    /// `POST`: rotate a vault's key.
+    pub const ROTATE: &str = "/v1/vaults/{vault}/rotate";
+    /// `GET` an item's state; `PUT` (compare-and-swap) or `DELETE` it.
+    pub const ITEM: &str = "/v1/vaults/{vault}/items/{item}";
+    /// `GET`: a page of the change feed (`?since=&limit=`).
+    pub const CHANGES: &str = "/v1/sync/changes";
+    /// `POST`: a batch of compare-and-swap writes.
+    pub const PUSH: &str = "/v1/sync/push";
+    /// `GET`: server-sent events: `changed` when this account's feed moved.
+    pub const EVENTS: &str = "/v1/events";
+    /// `GET`: liveness.
+    pub const HEALTHZ: &str = "/healthz";
+    /// `GET`: readiness (the database answers).
+    pub const READYZ: &str = "/readyz";
+    /// `GET`: Prometheus metrics.
+    pub const METRICS: &str = "/metrics";
+    /// `GET`: this API's OpenAPI document.
+    pub const OPENAPI: &str = "/openapi.json";
+}
+
+/// Every error response: a stable machine code and a message for people.
+/// Neither ever contains a secret, a token or blob content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `payload_too_large`, `rate_limited`, `unsupported_media_type`,
+    /// `internal`, `unavailable`, `authentication_failed`, `stale_key`, …
+    pub error: String,
+    /// What went wrong, in words.
+    pub message: String,
+    /// On `conflict` from an item write: the item's current state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<ItemState>,
+    /// On `rate_limited`: seconds to wait (also in `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// The login record a registration or password change sends.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthRecordBody {
+    /// SRP-6a group, salt and verifier.
+    #[schema(value_type = Object)]
+    Srp(SrpRegistration),
+    /// OPAQUE registration record.
+    #[schema(value_type = Object)]
+    Opaque(Box<RegistrationRecord>),
+}
+
+/// `POST /v1/register/opaque/start`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpaqueRegisterStart {
+    /// The account identifier (1–256 bytes, used exactly as given).
+    pub identifier: String,
+    /// The client's blinded registration request.
+    #[schema(value_type = Object)]
+    pub request: RegistrationRequest,
+}
+
+/// Answer to [`OpaqueRegisterStart`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpaqueRegisterStarted {
+    /// The server's evaluated response.
+    #[schema(value_type = Object)]
+    pub response: RegistrationResponse,
+}
+
+/// `POST /v1/register`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// The account identifier (1–256 bytes, used exactly as given).
+    pub identifier: String,
+    /// The encrypted account record (`UnlockedAccount::create`).
+    #[schema(value_type = Object)]
+    pub record: EncryptedAccount,
+    /// SRP verifier or OPAQUE record, made from the same password.
+    pub auth: AuthRecordBody,
+}
+
+/// Answer to [`RegisterRequest`] (201).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registered {
+    /// The new account's id.
+    #[schema(value_type = String)]
+    pub account: AccountId,
+}
+
+/// `POST /v1/login/srp/start`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SrpLoginStart {
+    /// `{group, identifier, A}`.
+    #[schema(value_type = Object)]
+    pub hello: ClientHello,
+}
+
+/// Answer to [`SrpLoginStart`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SrpLoginChallenge {
+    /// Names this login in flight (single use, short-lived).
+    pub login_id: String,
+    /// `{group, s, B}`.
+    #[schema(value_type = Object)]
+    pub challenge: ServerChallenge,
+}
+
+/// `POST /v1/login/srp/finish`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SrpLoginFinish {
+    /// From [`SrpLoginChallenge::login_id`].
+    pub login_id: String,
+    /// `{M1}`.
+    #[schema(value_type = Object)]
+    pub proof: ClientProof,
+}
+
+/// Answer to [`SrpLoginFinish`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SrpLoginDone {
+    /// `{M2}`: verify it before trusting the tokens.
+    #[schema(value_type = Object)]
+    pub server_proof: ServerProof,
+    /// The new session.
+    pub session: SessionTokens,
+}
+
+/// `POST /v1/login/opaque/start`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpaqueLoginStart {
+    /// The account identifier.
+    pub identifier: String,
+    /// KE1.
+    #[schema(value_type = Object)]
+    pub ke1: Ke1,
+}
+
+/// Answer to [`OpaqueLoginStart`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpaqueLoginChallenge {
+    /// Names this login in flight (single use, short-lived).
+    pub login_id: String,
+    /// KE2.
+    #[schema(value_type = Object)]
+    pub ke2: Ke2,
+}
+
+/// `POST /v1/login/opaque/finish`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpaqueLoginFinish {
+    /// From [`OpaqueLoginChallenge::login_id`].
+    pub login_id: String,
+    /// KE3.
+    #[schema(value_type = Object)]
+    pub ke3: Ke3,
+}
+
+/// Answer to [`OpaqueLoginFinish`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpaqueLoginDone {
+    /// The new session.
+    pub session: SessionTokens,
+}
+
+/// A session's tokens. `Debug` redacts both tokens.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionTokens {
+    /// The account.
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    /// The session id (what "log out" revokes).
+    pub session_id: String,
+    /// Bearer token for every authenticated request; short-lived.
+    pub access_token: String,
+    /// Unix seconds when the access token expires.
+    pub access_expires_at: i64,
+    /// Single-use token to get the next pair from `POST /v1/token/refresh`.
+    pub refresh_token: String,
+    /// Unix seconds when the session (and the refresh token) expires.
+    pub refresh_expires_at: i64,
+}
+
+impl core::fmt::Debug for SessionTokens {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionTokens")
+            .field("account", &self.account)
+            .field("session_id", &self.session_id)
+            .field("access_token", &"<redacted>")
+            .field("refresh_token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /v1/token/refresh`. `Debug` redacts the token.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The current refresh token.
+    pub refresh_token: String,
+}
+
+impl core::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RefreshRequest { refresh_token: <redacted> }")
+    }
+}
+
+/// `POST /v1/logout/all`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutAllRequest {
+    /// Keep the session making this request.
+    #[serde(default)]
+    pub keep_current: bool,
+}
+
+/// Answer to [`LogoutAllRequest`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoggedOut {
+    /// How many sessions were ended.
+    pub revoked: u64,
+}
+
+/// `GET /v1/account`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBody {
+    /// The account id.
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    /// The identifier.
+    pub identifier: String,
+    /// The encrypted account record.
+    #[schema(value_type = Object)]
+    pub record: EncryptedAccount,
+    /// `srp` or `opaque`.
+    pub protocol: String,
+    /// Bumped by every credentials change.
+    pub credentials_version: i64,
+}
+
+/// `PUT /v1/account/credentials`: the re-wrapped account record and the
+/// login record made from the new password, replaced together. Needs a
+/// session that logged in within the last 10 minutes.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsRequest {
+    /// The account record re-wrapped under the new password.
+    #[schema(value_type = Object)]
+    pub record: EncryptedAccount,
+    /// The new verifier / record.
+    pub auth: AuthRecordBody,
+}
+
+/// Answer to [`CredentialsRequest`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsChanged {
+    /// The new credentials version.
+    pub credentials_version: i64,
+}
+
+/// `GET /v1/directory` query: exactly one of the two.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryQuery {
+    /// Look up by identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// Look up by account id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// Answer to [`DirectoryQuery`].
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryBody {
+    /// The account id.
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    /// Its identifier.
+    pub identifier: String,
+    /// Its self-signed public identity: compare fingerprints out of band.
+    #[schema(value_type = Object)]
+    pub identity: PublicIdentity,
+}
+
+/// `POST /v1/vaults`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVaultRequest {
+    /// The sealed vault metadata (names the vault id and key generation).
+    #[schema(value_type = Object)]
+    pub meta: EncryptedVault,
+    /// The vault key wrapped for its owner.
+    #[schema(value_type = Object)]
+    pub key: WrappedVaultKey,
+}
+
+/// Answer to [`CreateVaultRequest`] (201).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VaultCreated {
+    /// The vault id.
+    #[schema(value_type = String)]
+    pub vault: VaultId,
+}
+
+/// One member of a vault.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    /// The member.
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    /// `owner`, `editor` or `viewer`.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// The newest key generation it holds.
+    pub key_version: u32,
+}
+
+/// `GET /v1/vaults/{vault}/members`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembersBody {
+    /// The active members (all for the owner; only yourself otherwise).
+    pub members: Vec<MemberBody>,
+}
+
+/// `PUT /v1/vaults/{vault}/members/{account}`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutMemberRequest {
+    /// The member's role.
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// The vault key generations for this member (grants signed by the owner).
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<MemberKey>,
+}
+
+/// One member's keys in a rotation.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotationMemberKeys {
+    /// The member.
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    /// Its keys for the new generation.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<MemberKey>,
+}
+
+/// `POST /v1/vaults/{vault}/rotate`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRequest {
+    /// The metadata sealed under the new generation.
+    #[schema(value_type = Object)]
+    pub meta: EncryptedVault,
+    /// Every live item re-wrapped (at its current revision).
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<EncryptedItem>,
+    /// Every active member's new keys (the owner's included).
+    pub members: Vec<RotationMemberKeys>,
+}
+
+/// `PUT /v1/vaults/{vault}/items/{item}`: compare-and-swap.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutItemRequest {
+    /// The revision the client builds on (0: the item does not exist yet).
+    pub base: u64,
+    /// The blob, sealed for revision `base + 1`.
+    #[schema(value_type = Object)]
+    pub item: EncryptedItem,
+}
+
+/// `DELETE /v1/vaults/{vault}/items/{item}?base=N`.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteItemQuery {
+    /// The revision the client expects the server to hold.
+    pub base: u64,
+}
+
+/// Answer to an item write that was applied.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemWritten {
+    /// The item's new revision.
+    pub revision: u64,
+}
+
+/// `GET /v1/sync/changes` query.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesQuery {
+    /// The `next` cursor of the last page applied; absent on the first sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Page size (clamped by the server; default 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// `GET /healthz` and `/readyz`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthBody {
+    /// `ok`, or why not.
+    pub status: String,
+}

@@ -1,0 +1,6 @@
+//! The endpoint handlers, by area.
+
+pub mod auth;
+pub mod data;
+pub mod events;
+pub mod ops;
