@@ -52,6 +52,9 @@ fi
 : "${VAULT_TOKEN:?set VAULT_TOKEN with VAULT_URL}"
 
 mkdir -p "$REPORT"
+# Run from the report directory: hypothesis and schemathesis leave state
+# directories (.hypothesis, .schemathesis) in the working directory.
+cd "$REPORT"
 start=$(date +%s)
 set +e
 # Excluded: the two logout endpoints (they would end the session every other

@@ -79,7 +79,7 @@ struct Args {
     /// Login attempts per address per minute [default: 60].
     #[arg(long, env = "VAULT_LOGIN_STARTS_PER_MINUTE")]
     login_starts_per_minute: Option<u32>,
-    /// Database connections [default: 16].
+    /// Database connections [default: 8].
     #[arg(long, env = "VAULT_MAX_CONNECTIONS")]
     max_connections: Option<u32>,
     /// Seconds to let in-flight requests finish on shutdown [default: 30].

@@ -38,8 +38,50 @@ fn json_error(e: &serde_json::Error) -> ApiError {
 }
 
 /// Parses a JSON document; errors give the category and position only.
+/// The document must be an object: serde would otherwise also accept a
+/// struct in its positional array form (`[]` for a struct of defaults).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad(
+            "invalid request body: expected a JSON object",
+        ));
+    }
     serde_json::from_slice(bytes).map_err(|e| json_error(&e))
+}
+
+/// Checks an account identifier before it reaches the store or a PAKE:
+/// 1 to 256 bytes, no control characters (Postgres refuses NUL, and no
+/// one means a line break or a bidi override in a name they type).
+pub fn check_identifier(identifier: &str) -> Result<(), ApiError> {
+    if identifier.is_empty() || identifier.len() > crate::store::MAX_IDENTIFIER_LEN {
+        return Err(ApiError::bad("the identifier must be 1 to 256 bytes"));
+    }
+    if identifier.chars().any(|c| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }) {
+        return Err(ApiError::bad(
+            "the identifier must not contain control or bidi-override characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Path parameters, with rejections (bad UTF-8, wrong count) as JSON 400s.
+pub struct PathParams<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathParams<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| PathParams(t))
+            .map_err(|_| ApiError::bad("a path parameter is malformed"))
+    }
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {

@@ -391,6 +391,23 @@ pub(crate) fn now_ms() -> i64 {
     crate::store::now_ms()
 }
 
+/// Runs each request's handler in its own task, so a client that hangs up
+/// does not cancel it half-way: a write either completes or never starts,
+/// and a database connection is never returned to the pool in the middle of
+/// opening a transaction (sqlx 0.8.6 can then leave it inside one; see
+/// transact-rs/sqlx#4393).
+async fn run_to_completion(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        Err(e) => axum::response::IntoResponse::into_response(ApiError::Internal(format!(
+            "handler task failed: {e}"
+        ))),
+    }
+}
+
 /// The whole HTTP API.
 pub fn router(state: Arc<AppState>) -> Router {
     use handlers::*;
@@ -439,23 +456,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(crate::api::paths::OPENAPI, get(ops::openapi))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
-    api.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        metrics::track,
-    ))
-    .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-    .layer(
-        tower_http::trace::TraceLayer::new_for_http()
-            // Method and route template only: never the query string (it
-            // may carry a cursor) nor any header (tokens).
-            .make_span_with(|req: &axum::http::Request<_>| {
-                let route = req
-                    .extensions()
-                    .get::<axum::extract::MatchedPath>()
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_default();
-                tracing::info_span!("request", method = %req.method(), route = %route)
-            }),
-    )
-    .with_state(state)
+    api.layer(axum::middleware::from_fn(run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                // Method and route template only: never the query string (it
+                // may carry a cursor) nor any header (tokens).
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), route = %route)
+                }),
+        )
+        .with_state(state)
 }

@@ -91,6 +91,16 @@ impl core::fmt::Debug for Limiter {
     }
 }
 
+/// Whole seconds, rounded up (at least 1): a client that waits as long as
+/// `Retry-After` says must find the lock gone.
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_millis()
+        .div_ceil(1000)
+        .max(1)
+        .try_into()
+        .unwrap_or(u64::MAX)
+}
+
 fn lockout(cfg: &LimitConfig, failures: u32) -> u64 {
     if failures < cfg.free_failures {
         return 0;
@@ -198,7 +208,7 @@ impl MemoryLimiter {
                 && let Some(until) = e.locked_until
                 && until > now
             {
-                return Some(until.duration_since(now).as_secs().max(1));
+                return Some(ceil_secs(until.duration_since(now)));
             }
         }
         let e = st.entry(address.clone()).or_default();
@@ -207,7 +217,7 @@ impl MemoryLimiter {
                 e.starts = e.starts.saturating_add(1);
                 if e.starts > self.cfg.starts_per_minute {
                     let left = Duration::from_secs(60).saturating_sub(now.duration_since(w));
-                    return Some(left.as_secs().max(1));
+                    return Some(ceil_secs(left));
                 }
             }
             _ => {
@@ -287,12 +297,12 @@ impl RedisLimiter {
         let out: Vec<i64> = pipe.query_async(&mut conn).await.map_err(unavailable)?;
         let (locks, rest) = out.split_at(keys.len().min(out.len()));
         if let Some(ms) = locks.iter().copied().filter(|&ms| ms > 0).max() {
-            return Ok(Some(((ms as u64) / 1000).max(1)));
+            return Ok(Some(ceil_secs(Duration::from_millis(ms as u64))));
         }
         if let [count, ttl] = rest
             && *count > i64::from(self.cfg.starts_per_minute)
         {
-            return Ok(Some(((*ttl).max(1000) as u64) / 1000));
+            return Ok(Some(ceil_secs(Duration::from_millis((*ttl).max(1) as u64))));
         }
         Ok(None)
     }

@@ -8,7 +8,7 @@
 
 use crate::api::*;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Auth, JsonBody, Remote};
+use crate::server::extract::{Auth, JsonBody, Remote, check_identifier};
 use crate::server::notify::Event;
 use crate::server::ratelimit::LimitKey;
 use crate::server::tokens::{Claims, is_refresh_token, new_refresh_token};
@@ -47,6 +47,7 @@ pub async fn prelogin(
     JsonBody(req): JsonBody<PreloginRequest>,
 ) -> ApiResult<Json<PreloginResponse>> {
     let id = req.identifier();
+    check_identifier(id)?;
     let found = st.store.account_by_identifier(id).await?;
     let resp = match (&found, st.config.protocol) {
         (Some(a), _) => match &a.auth {
@@ -69,6 +70,7 @@ pub async fn register_opaque_start(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<OpaqueRegisterStart>,
 ) -> ApiResult<Json<OpaqueRegisterStarted>> {
+    check_identifier(&req.identifier)?;
     // An OPRF evaluation for any identifier: throttled like a login start,
     // or a database thief could use it to test guesses against a record.
     throttle(&st, &req.identifier, remote.as_deref()).await?;
@@ -87,6 +89,7 @@ pub async fn register(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
+    check_identifier(&req.identifier)?;
     let auth = match (req.auth, st.config.protocol) {
         (AuthRecordBody::Srp(r), Protocol::Srp) => AuthRecord::Srp(r),
         (AuthRecordBody::Opaque(r), Protocol::Opaque) => AuthRecord::Opaque(r),
@@ -296,6 +299,7 @@ pub async fn srp_start(
     JsonBody(req): JsonBody<SrpLoginStart>,
 ) -> ApiResult<Json<SrpLoginChallenge>> {
     let identifier = req.hello.identifier().to_owned();
+    check_identifier(&identifier)?;
     throttle(&st, &identifier, remote.as_deref()).await?;
     let found: Option<AccountRecord> = st.store.account_by_identifier(&identifier).await?;
     let (account, record) = match &found {
@@ -358,6 +362,7 @@ pub async fn opaque_start(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<OpaqueLoginStart>,
 ) -> ApiResult<Json<OpaqueLoginChallenge>> {
+    check_identifier(&req.identifier)?;
     throttle(&st, &req.identifier, remote.as_deref()).await?;
     let found = st.store.account_by_identifier(&req.identifier).await?;
     let (account, record) = match &found {
@@ -468,7 +473,13 @@ pub async fn logout(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     Remote(remote): Remote,
+    body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
+    // It takes no body: anything sent is a malformed request, and a
+    // malformed request changes nothing.
+    if !body.is_empty() {
+        return Err(ApiError::bad("this endpoint takes no request body"));
+    }
     st.store
         .revoke_session(auth.account, auth.session, now_ms(), remote.as_deref())
         .await?;

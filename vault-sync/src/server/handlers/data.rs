@@ -3,11 +3,13 @@
 use crate::api::*;
 use crate::server::AppState;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Auth, JsonBody, Query, Remote, path_id};
+use crate::server::extract::{
+    Auth, JsonBody, PathParams as Path, Query, Remote, check_identifier, path_id,
+};
 use crate::server::notify::Event;
 use crate::store::Lookup;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -43,9 +45,7 @@ pub async fn directory(
     }
     let by = match (&q.identifier, &q.account) {
         (Some(i), None) => {
-            if i.is_empty() || i.len() > crate::store::MAX_IDENTIFIER_LEN {
-                return Err(ApiError::bad("identifier must be 1 to 256 bytes"));
-            }
+            check_identifier(i)?;
             Lookup::Identifier(i)
         }
         (None, Some(a)) => Lookup::Account(path_id(a, "account")?),
@@ -122,6 +122,11 @@ pub async fn put_member(
 ) -> ApiResult<StatusCode> {
     let vault: VaultId = path_id(&vault, "vault")?;
     let member: AccountId = path_id(&member, "account")?;
+    if req.role == vault_core::Role::Owner {
+        return Err(ApiError::bad(
+            "a vault has one owner: give the member editor or viewer",
+        ));
+    }
     st.store
         .add_member(
             auth.account,
