@@ -54,9 +54,7 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         if std::env::var_os("VAULT_TEST_KEEP").is_none() {
-            if std::env::var_os("VAULT_KEEP_TEST_DIRS").is_none() {
-                let _ = std::fs::remove_dir_all(&self.0);
-            }
+            let _ = std::fs::remove_dir_all(&self.0);
         } else {
             eprintln!("kept {}", self.0.display());
         }

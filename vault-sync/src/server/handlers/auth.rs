@@ -473,13 +473,7 @@ pub async fn logout(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     Remote(remote): Remote,
-    body: axum::body::Bytes,
 ) -> ApiResult<StatusCode> {
-    // It takes no body: anything sent is a malformed request, and a
-    // malformed request changes nothing.
-    if !body.is_empty() {
-        return Err(ApiError::bad("this endpoint takes no request body"));
-    }
     st.store
         .revoke_session(auth.account, auth.session, now_ms(), remote.as_deref())
         .await?;
