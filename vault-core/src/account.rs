@@ -4,7 +4,9 @@
 //! ```text
 //! EncryptedAccount (server-storable, all public or wrapped)
 //!   kdf: params + salt
-//!   wrapped_account_key = Envelope(KEK,         Context::AccountKey,   account key)
+//!   key_generation      = 1, +1 per account key rotation
+//!   wrapped_account_key = Envelope(KEK,         Context::AccountKey (generation 1)
+//!                                               or ::AccountKeyGeneration, account key)
 //!   wrapped_identity    = Envelope(account key, Context::IdentityKeys, x25519 sk || ed25519 seed)
 //!   public_identity     = self-signed public keys
 //! ```
@@ -31,6 +33,14 @@ pub struct EncryptedAccount {
     pub account: AccountId,
     /// KDF params and salt for the password.
     pub kdf: KdfConfig,
+    /// Generation of the account key: 1 at creation, +1 per rotation
+    /// ([`UnlockedAccount::rotate_account_key`]). Bound into the wrap of the
+    /// account key, so a record cannot be relabelled. Absent in JSON when 1.
+    #[serde(
+        default = "first_generation",
+        skip_serializing_if = "is_first_generation"
+    )]
+    pub key_generation: u32,
     /// Account key under the master KEK.
     pub wrapped_account_key: Envelope,
     /// Identity private keys under the account key.
@@ -39,10 +49,31 @@ pub struct EncryptedAccount {
     pub public_identity: PublicIdentity,
 }
 
+fn first_generation() -> u32 {
+    1
+}
+fn is_first_generation(g: &u32) -> bool {
+    *g == 1
+}
+
+/// The context that wraps an account key of `generation` under the master
+/// KEK: generation 1 keeps the original kind so older records stay readable.
+pub(crate) fn account_key_context(account: AccountId, generation: u32) -> Context {
+    if generation == 1 {
+        Context::AccountKey { account }
+    } else {
+        Context::AccountKeyGeneration {
+            account,
+            generation,
+        }
+    }
+}
+
 /// An unlocked account: the account key and identity in memory.
 #[derive(Clone, Debug)]
 pub struct UnlockedAccount {
     pub(crate) account: AccountId,
+    pub(crate) generation: u32,
     pub(crate) account_key: SymmetricKey,
     pub(crate) identity: IdentityKeys,
     pub(crate) public: PublicIdentity,
@@ -82,6 +113,7 @@ impl UnlockedAccount {
         let public = identity.public_identity(account);
         let acct = UnlockedAccount {
             account,
+            generation: 1,
             account_key,
             identity,
             public,
@@ -96,7 +128,7 @@ impl UnlockedAccount {
         Ok((acct, creds))
     }
 
-    fn wrap_for_password(
+    pub(crate) fn wrap_for_password(
         &self,
         password: &(impl kdf::Password + ?Sized),
         secret_key: Option<&SecretKey>,
@@ -113,9 +145,7 @@ impl UnlockedAccount {
             kdf::derive_master_keys(password, secret_key, &kdf, &KdfPolicy::PERMISSIVE_TEST_ONLY)?;
         let wrapped_account_key = Envelope::seal(
             &kek,
-            &Context::AccountKey {
-                account: self.account,
-            },
+            &account_key_context(self.account, self.generation),
             self.account_key.expose_secret(),
             rng,
         )?;
@@ -124,6 +154,7 @@ impl UnlockedAccount {
                 v: ACCOUNT_VERSION,
                 account: self.account,
                 kdf,
+                key_generation: self.generation,
                 wrapped_account_key,
                 wrapped_identity,
                 public_identity: self.public.clone(),
@@ -146,6 +177,9 @@ impl UnlockedAccount {
         if current.account != self.account {
             return Err(Error::InvalidArgument("record belongs to another account"));
         }
+        if current.key_generation != self.generation {
+            return Err(Error::StaleWrap("account record"));
+        }
         self.wrap_for_password(
             new_password,
             secret_key,
@@ -158,6 +192,10 @@ impl UnlockedAccount {
     /// This account's id.
     pub fn account_id(&self) -> AccountId {
         self.account
+    }
+    /// Generation of the account key in memory (1 until the first rotation).
+    pub fn key_generation(&self) -> u32 {
+        self.generation
     }
     /// This account's public identity (publish it in the directory).
     pub fn public_identity(&self) -> &PublicIdentity {
@@ -188,17 +226,28 @@ impl EncryptedAccount {
 
     /// Unlocks with an already-derived master KEK.
     pub fn unlock_with_kek(&self, kek: &SymmetricKey) -> Result<UnlockedAccount> {
-        let account_key = self.wrapped_account_key.open_key(
-            kek,
-            &Context::AccountKey {
-                account: self.account,
-            },
-        )?;
+        self.check_generation()?;
+        let account_key = self
+            .wrapped_account_key
+            .open_key(kek, &account_key_context(self.account, self.key_generation))?;
         self.unlock_with_account_key(account_key)
     }
 
-    /// Unlocks with the account key itself (quick unlock, recovery).
+    fn check_generation(&self) -> Result<()> {
+        if self.key_generation == 0 {
+            return Err(Error::malformed(
+                "account record",
+                "key generation starts at 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Unlocks with the account key itself (quick unlock, recovery). Fails
+    /// with [`Error::Decrypt`] when the key is not this record's (for
+    /// instance a key from before a rotation).
     pub fn unlock_with_account_key(&self, account_key: SymmetricKey) -> Result<UnlockedAccount> {
+        self.check_generation()?;
         if self.v != ACCOUNT_VERSION {
             return Err(Error::UnsupportedVersion {
                 what: "account",
@@ -227,6 +276,7 @@ impl EncryptedAccount {
         }
         Ok(UnlockedAccount {
             account: self.account,
+            generation: self.key_generation,
             account_key,
             identity,
             public: self.public_identity.clone(),

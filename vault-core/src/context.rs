@@ -4,7 +4,7 @@
 //!
 //! The byte layout is normative; see `docs/format.md` §3.
 
-use crate::ids::{AccountId, ItemId, VaultId};
+use crate::ids::{AccountId, DeviceId, ItemId, VaultId};
 
 /// The context of a sealed blob. Each variant has a fixed one-byte kind and a
 /// fixed field layout, so the encoding is unambiguous without length prefixes.
@@ -30,6 +30,8 @@ use crate::ids::{AccountId, ItemId, VaultId};
 /// | `vault_meta` | `vault`, `key_version` |
 /// | `item_key` | `vault`, `item`, `key_version` |
 /// | `item_overview`, `item_details` | `vault`, `item`, `revision` |
+/// | `account_key_generation`, `recovery_key` | `account`, `generation` |
+/// | `device_unlock`, `pin_unlock` | `account`, `device`, `generation` |
 ///
 /// ```
 /// use vault_core::{Context, ItemId, VaultId};
@@ -97,6 +99,42 @@ pub enum Context {
         /// Item revision this blob belongs to.
         revision: u64,
     },
+    /// The account key of generation 2 or later (after an account key
+    /// rotation), wrapped under the password-derived KEK. Generation 1 uses
+    /// [`Context::AccountKey`], so records made before rotation existed stay
+    /// readable.
+    AccountKeyGeneration {
+        /// Owner.
+        account: AccountId,
+        /// Account key generation (≥ 2).
+        generation: u32,
+    },
+    /// The account key wrapped under a device key kept in the platform
+    /// keystore (quick unlock; never leaves the device).
+    DeviceUnlock {
+        /// Owner.
+        account: AccountId,
+        /// The device holding the wrap.
+        device: DeviceId,
+        /// Account key generation the wrap holds.
+        generation: u32,
+    },
+    /// The account key wrapped under a PIN-derived key (never leaves the device).
+    PinUnlock {
+        /// Owner.
+        account: AccountId,
+        /// The device holding the wrap.
+        device: DeviceId,
+        /// Account key generation the wrap holds.
+        generation: u32,
+    },
+    /// The account key wrapped under the recovery key (the recovery kit).
+    RecoveryKey {
+        /// Owner.
+        account: AccountId,
+        /// Account key generation the wrap holds.
+        generation: u32,
+    },
 }
 
 /// Domain-separation prefix of every associated-data string.
@@ -133,6 +171,10 @@ impl Context {
             Context::ItemKey { .. } => 5,
             Context::ItemOverview { .. } => 6,
             Context::ItemDetails { .. } => 7,
+            Context::AccountKeyGeneration { .. } => 8,
+            Context::DeviceUnlock { .. } => 9,
+            Context::PinUnlock { .. } => 10,
+            Context::RecoveryKey { .. } => 11,
         }
     }
 
@@ -184,6 +226,31 @@ impl Context {
                 a.push(item.as_bytes());
                 a.push(&revision.to_be_bytes());
             }
+            Context::AccountKeyGeneration {
+                account,
+                generation,
+            }
+            | Context::RecoveryKey {
+                account,
+                generation,
+            } => {
+                a.push(account.as_bytes());
+                a.push(&generation.to_be_bytes());
+            }
+            Context::DeviceUnlock {
+                account,
+                device,
+                generation,
+            }
+            | Context::PinUnlock {
+                account,
+                device,
+                generation,
+            } => {
+                a.push(account.as_bytes());
+                a.push(device.as_bytes());
+                a.push(&generation.to_be_bytes());
+            }
         }
         a
     }
@@ -230,6 +297,24 @@ mod tests {
                 item,
                 revision: u64::MAX,
             },
+            Context::AccountKeyGeneration {
+                account,
+                generation: 2,
+            },
+            Context::DeviceUnlock {
+                account,
+                device: DeviceId([0x44; 16]),
+                generation: u32::MAX,
+            },
+            Context::PinUnlock {
+                account,
+                device: DeviceId([0x44; 16]),
+                generation: 1,
+            },
+            Context::RecoveryKey {
+                account,
+                generation: 7,
+            },
         ]
     }
 
@@ -243,7 +328,12 @@ mod tests {
             "item_key",
             "item_overview",
             "item_details",
+            "account_key_generation",
+            "device_unlock",
+            "pin_unlock",
+            "recovery_key",
         ];
+        assert_eq!(all().len(), names.len());
         for (ctx, name) in all().into_iter().zip(names) {
             let v = serde_json::to_value(ctx).unwrap();
             assert_eq!(v["kind"], name);

@@ -56,6 +56,15 @@ pub enum Error {
     /// Authentication failed (wrong password or a peer that does not know it).
     #[error("authentication failed")]
     AuthenticationFailed,
+    /// A quick-unlock or recovery wrap holds an older account key than the
+    /// account record (the key was rotated since, or a server replayed an old
+    /// record or wrap). Unlock with the password and set the method up again.
+    #[error("this {0} belongs to an older account key")]
+    StaleWrap(&'static str),
+    /// A PIN unlock used up its attempts and erased its wrap: unlock with the
+    /// password (and set a new PIN).
+    #[error("too many wrong PIN attempts: unlock with the password")]
+    LockedOut,
 }
 
 impl Error {
@@ -77,6 +86,8 @@ impl Error {
             Error::InvalidPeerValue(_) => "invalid_peer_value",
             Error::InvalidArgument(_) => "invalid_argument",
             Error::AuthenticationFailed => "authentication_failed",
+            Error::StaleWrap(_) => "stale_wrap",
+            Error::LockedOut => "locked_out",
         }
     }
 

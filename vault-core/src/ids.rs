@@ -75,6 +75,11 @@ id_type!(
     /// Identifies an item inside a vault.
     ItemId
 );
+id_type!(
+    /// Identifies one device (an app install) of an account: bound into the
+    /// quick-unlock wraps that never leave it.
+    DeviceId
+);
 
 fn fmt_uuid(b: &[u8; 16], f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for (i, byte) in b.iter().enumerate() {

@@ -62,7 +62,10 @@ pub mod kdf;
 pub mod opaque;
 pub mod prelogin;
 pub mod primitives;
+pub mod quick_unlock;
+pub mod recovery;
 pub mod rng;
+pub mod rotation;
 pub mod secret;
 pub mod secret_key;
 pub mod shamir;
@@ -77,11 +80,14 @@ pub use context::Context;
 pub use envelope::{Algorithm, Envelope};
 pub use error::{Error, Result};
 pub use identity::{IdentityKeys, PublicIdentity};
-pub use ids::{AccountId, ItemId, VaultId};
+pub use ids::{AccountId, DeviceId, ItemId, VaultId};
 pub use item::{
     CustomField, EncryptedItem, EnvEntry, FieldKind, Item, ItemData, ItemKind, ListRow, Overview,
 };
 pub use kdf::{KdfConfig, KdfParams, KdfPolicy, KdfSalt, MasterKeys};
+pub use quick_unlock::{DeviceUnlock, PinUnlock};
+pub use recovery::{RecoveryKey, RecoveryWrap};
+pub use rotation::AccountKeyRotation;
 pub use secret::{SecretBytes, SecretString, SymmetricKey};
 pub use secret_key::SecretKey;
 pub use shamir::Share;

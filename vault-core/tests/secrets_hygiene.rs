@@ -14,8 +14,9 @@ use rand_core::SeedableRng;
 use vault_core::{
     AccountId, Algorithm, Context, CustomField, EncryptedAccount, EncryptedItem, EnvEntry,
     Envelope, Error, FieldKind, IdentityKeys, Item, ItemData, ItemId, KdfConfig, KdfParams,
-    KdfPolicy, KdfSalt, Role, SecretBytes, SecretKey, SecretString, Share, SymmetricKey,
-    UnlockedAccount, VaultGrant, VaultId, VaultKey, VaultMeta, kdf, primitives, shamir,
+    KdfPolicy, KdfSalt, RecoveryKey, Role, SecretBytes, SecretKey, SecretString, Share,
+    SymmetricKey, UnlockedAccount, VaultGrant, VaultId, VaultKey, VaultMeta, kdf, primitives,
+    shamir,
 };
 
 fn rng(seed: u64) -> ChaCha20Rng {
@@ -133,6 +134,17 @@ fn debug_of_secret_types_is_pinned_and_redacted() {
     let ik = IdentityKeys::generate(&mut rng(1));
     for d in debugs(&ik) {
         assert_eq!(d, "IdentityKeys(<redacted>)");
+    }
+
+    let rk = RecoveryKey::from_bytes([0x5a; 32]);
+    let words = rk.to_words();
+    let first_words: Vec<&str> = words.expose_secret().split(' ').take(3).collect();
+    for d in debugs(&rk) {
+        assert_eq!(d, "RecoveryKey(<redacted>)");
+        assert_no_secret_text(&d, &first_words, "RecoveryKey Debug");
+    }
+    for d in debugs(&words) {
+        assert_eq!(d, "SecretString(<redacted>)");
     }
 
     // A share with a known public header and known y bytes.
