@@ -329,6 +329,10 @@ KINDS = {
     "item_key": (5, ["vault", "item", "key_version"]),
     "item_overview": (6, ["vault", "item", "revision"]),
     "item_details": (7, ["vault", "item", "revision"]),
+    "account_key_generation": (8, ["account", "generation"]),
+    "device_unlock": (9, ["account", "device", "generation"]),
+    "pin_unlock": (10, ["account", "device", "generation"]),
+    "recovery_key": (11, ["account", "generation"]),
 }
 
 
@@ -338,9 +342,9 @@ def ctx(kind: str, **f) -> bytes:
     out = bytes([code])
     for n in names:
         v = f[n]
-        if n in ("account", "vault", "item"):
+        if n in ("account", "vault", "item", "device"):
             out += v if isinstance(v, bytes) else parse_id(v)
-        elif n == "key_version":
+        elif n in ("key_version", "generation"):
             out += be32(v)
         elif n == "revision":
             out += be64(v)
@@ -843,11 +847,19 @@ def shamir_split(secret: bytes, k: int, n: int, rng: "SeededRng") -> list[bytes]
 ACCOUNT_FIELDS = {"v", "account", "kdf", "wrapped_account_key", "wrapped_identity", "public_identity"}
 
 
+def account_key_ctx(account: bytes, generation: int) -> bytes:
+    """§4: generation 1 is wrapped with kind 1, later generations with kind 8."""
+    if generation == 1:
+        return ctx("account_key", account=account)
+    return ctx("account_key_generation", account=account, generation=generation)
+
+
 def parse_encrypted_account(o) -> dict:
     """§4 / §0: strict parse, then the version, then public_identity.account == account."""
-    strict_obj(o, ACCOUNT_FIELDS, what="EncryptedAccount")
+    strict_obj(o, ACCOUNT_FIELDS, {"key_generation"}, what="EncryptedAccount")
     v = get_version(o, "account")
     rec = {"account": parse_id(o["account"]), "kdf": parse_kdf_config(o["kdf"]),
+           "key_generation": get_uint(o, "key_generation", 32) if "key_generation" in o else 1,
            "wrapped_account_key": b64d(o["wrapped_account_key"]),
            "wrapped_identity": b64d(o["wrapped_identity"]),
            "public_identity": parse_public_identity(o["public_identity"])}
@@ -857,13 +869,26 @@ def parse_encrypted_account(o) -> dict:
     return rec
 
 
+def check_generation(rec: dict) -> None:
+    if rec["key_generation"] == 0:
+        raise VErr("malformed", "key_generation starts at 1")  # §4
+
+
 def unlock_account(o, password: str, sk: bytes | None, policy: str = "permissive") -> dict:
     rec = parse_encrypted_account(o)
     params, salt = rec["kdf"]
     check_policy(params, policy)
     auth, kek = subkeys(mix_secret_key(argon2id(password, salt, params), salt, sk))
+    check_generation(rec)
     aid = rec["account"]
-    ak = open_envelope(rec["wrapped_account_key"], kek, ctx("account_key", account=aid), expect_len=32)
+    ak = open_envelope(rec["wrapped_account_key"], kek, account_key_ctx(aid, rec["key_generation"]), expect_len=32)
+    return dict(unlock_with_account_key(rec, ak), auth_key=auth, kek=kek)
+
+
+def unlock_with_account_key(rec: dict, ak: bytes) -> dict:
+    """§4 unlock from the account key on: the identity keys and their public halves."""
+    check_generation(rec)
+    aid = rec["account"]
     ident = open_envelope(rec["wrapped_identity"], ak, ctx("identity_keys", account=aid))
     if len(ident) != 64:
         raise VErr("malformed", "identity plaintext must be 64 bytes")  # §4
@@ -871,7 +896,7 @@ def unlock_account(o, password: str, sk: bytes | None, policy: str = "permissive
     pi = rec["public_identity"]
     if x25519_public(xs) != pi["x25519"] or ed25519_public(seed) != pi["ed25519"]:
         raise VErr("decrypt", "derived public keys differ from public_identity")
-    return {"account_key": ak, "auth_key": auth, "x25519_secret": xs, "ed25519_seed": seed, "record": rec}
+    return {"account_key": ak, "x25519_secret": xs, "ed25519_seed": seed, "record": rec}
 
 
 def create_account(rng: "SeededRng", password: str, sk: bytes | None, params) -> tuple[dict, bytes, bytes]:
@@ -902,8 +927,8 @@ def change_password(o, old: dict, new_password: str, sk: bytes | None, rng: "See
     salt = rng.draw(16)
     kdf = {"params": o["kdf"]["params"], "salt": b64e(salt)}
     _, _, kek = derive(new_password, kdf, sk)
-    aid = old["record"]["account"]
-    return dict(o, kdf=kdf, wrapped_account_key=seal_text(1, kek, rng.draw(24), ctx("account_key", account=aid),
+    aid, gen = old["record"]["account"], old["record"]["key_generation"]
+    return dict(o, kdf=kdf, wrapped_account_key=seal_text(1, kek, rng.draw(24), account_key_ctx(aid, gen),
                                                             old["account_key"]))
 
 
@@ -1210,6 +1235,199 @@ def make_grant(vk: dict, sender: dict, sender_ed_seed: bytes, recipient: dict, r
     return {"v": 1, "vault": fmt_id(vk["vault"]), "key_version": vk["key_version"],
             "sender": fmt_id(sender["account"]), "recipient": fmt_id(recipient["account"]), "role": role,
             "enc": b64e(enc), "ciphertext": b64e(ct), "signature": b64e(sig)}
+
+
+# --------------------------------------------------------------------------
+# §14 account lifecycle: device and PIN unlock, recovery kit, key rotation
+# --------------------------------------------------------------------------
+def _bip39_wordlist() -> list[str]:
+    """The BIP-39 English list (2048 words), from the `mnemonic` package's data file."""
+    import mnemonic  # noqa: PLC0415 (only the lifecycle checks need it)
+    words = mnemonic.Mnemonic("english").wordlist
+    if len(words) != 2048 or sha256("\n".join(words).encode() + b"\n").hex() != \
+            "2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda":
+        raise RuntimeError("the mnemonic package's English list is not the BIP-39 list")
+    return words
+
+
+BIP39 = None
+BIP39_INDEX: dict[str, int] = {}
+
+
+def bip39() -> list[str]:
+    global BIP39
+    if BIP39 is None:
+        BIP39 = _bip39_wordlist()
+        BIP39_INDEX.update({w: i for i, w in enumerate(BIP39)})
+    return BIP39
+
+
+def recovery_words(key: bytes) -> str:
+    """§14.3: BIP-39 of 32 bytes: key || SHA-256(key)[0], cut into 24 big-endian 11-bit indices."""
+    if len(key) != 32:
+        raise VErr("invalid_argument", "a recovery key is 32 bytes")
+    n = int.from_bytes(key + sha256(key)[:1], "big")
+    return " ".join(bip39()[(n >> (11 * (23 - i))) & 0x7FF] for i in range(24))
+
+
+def parse_recovery_words(text: str) -> bytes:
+    """§14.3 parsing order: exactly 24 words, every word in the list, then the checksum."""
+    bip39()
+    # GUESS: whitespace is Unicode White_Space (Python's \s also has U+001C..U+001F).
+    ascii_lower = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    words = [w.translate(ascii_lower) for w in re.split(r"\s+", text.strip()) if w]
+    if len(words) != 24:
+        raise VErr("malformed", f"{len(words)} words")
+    idx = []
+    for w in words:
+        if w not in BIP39_INDEX:
+            raise VErr("malformed", "a word is not in the BIP-39 English list")
+        idx.append(BIP39_INDEX[w])
+    n = 0
+    for i in idx:
+        n = (n << 11) | i
+    cs_bits = len(words) // 3
+    ent_bytes = len(words) * 4 // 3
+    entropy = (n >> cs_bits).to_bytes(ent_bytes, "big")
+    if n & ((1 << cs_bits) - 1) != sha256(entropy)[0] >> (8 - cs_bits):
+        raise VErr("checksum", "recovery words checksum")
+    return entropy
+
+
+def recovery_subkeys(key: bytes) -> tuple[bytes, bytes]:
+    """§14.3: (wrap key, auth token): HKDF-SHA256 without salt, info "VLT1 recovery-wrap" / "-auth"."""
+    return hkdf(b"", key, b"VLT1 recovery-wrap", 32), hkdf(b"", key, b"VLT1 recovery-auth", 32)
+
+
+def check_local_wrap(w: dict, rec: dict) -> None:
+    """§14: the wrap's account must be the record's, and its generation the record's."""
+    if w["account"] != rec["account"]:
+        raise VErr("invalid_argument", "the wrap belongs to another account")
+    if w["generation"] != rec["key_generation"]:
+        raise VErr("stale_wrap", "the wrap holds an older account key")
+
+
+def parse_device_unlock(o) -> dict:
+    strict_obj(o, {"v", "account", "device", "generation", "wrapped"}, what="DeviceUnlock")
+    v = get_version(o, "device unlock")
+    w = {"v": v, "account": parse_id(o["account"]), "device": parse_id(o["device"]),
+         "generation": get_uint(o, "generation", 32), "wrapped": b64d(o["wrapped"])}
+    check_version(v, "device unlock")
+    return w
+
+
+def device_unlock(o, device_key: bytes, record) -> dict:
+    """§14.1 opening order."""
+    w = parse_device_unlock(o)
+    rec = parse_encrypted_account(record)
+    check_local_wrap(w, rec)
+    ak = open_envelope(w["wrapped"], device_key, ctx("device_unlock", account=w["account"], device=w["device"],
+                                                     generation=w["generation"]), expect_len=32)
+    return unlock_with_account_key(rec, ak)
+
+
+PIN_FIELDS = {"v", "account", "device", "generation", "kdf", "device_bound", "max_attempts", "failed_attempts",
+              "wrapped"}
+
+
+def parse_pin_unlock(o) -> dict:
+    strict_obj(o, PIN_FIELDS, what="PinUnlock")
+    v = get_version(o, "PIN unlock")
+    w = {"v": v, "account": parse_id(o["account"]), "device": parse_id(o["device"]),
+         "generation": get_uint(o, "generation", 32), "kdf": parse_kdf_config(o["kdf"]),
+         "device_bound": _bool(o["device_bound"], "device_bound"), "max_attempts": get_uint(o, "max_attempts", 8),
+         "failed_attempts": get_uint(o, "failed_attempts", 8),
+         "wrapped": None if o["wrapped"] is None else b64d(o["wrapped"])}
+    check_version(v, "PIN unlock")
+    return w
+
+
+def pin_key(pin: str, salt: bytes, params, device_secret: bytes | None) -> tuple[bytes, bytes]:
+    """§14.2: (stretched, key) = (Argon2id(NFKD(pin)), HKDF(salt = device secret or none, stretched, "VLT1 pin-unlock"))."""
+    stretched = argon2id(pin, salt, params)
+    return stretched, hkdf(device_secret or b"", stretched, b"VLT1 pin-unlock", 32)
+
+
+def pin_attempt(state: dict, pin: str, device_secret: bytes | None, record) -> tuple[dict, dict | VErr]:
+    """§14.2 one attempt on a PinUnlock JSON object: (the object to persist, unlocked account or the error)."""
+    w = parse_pin_unlock(state)
+    rec = parse_encrypted_account(record)
+    new = dict(state)
+    try:
+        check_local_wrap(w, rec)
+        if w["wrapped"] is None:
+            raise VErr("locked_out", "the PIN wrap was erased")
+        if w["device_bound"] != (device_secret is not None):
+            raise VErr("invalid_argument", "device secret expected" if w["device_bound"] else "no device secret")
+        params, salt = w["kdf"]
+        check_policy(params, "permissive")
+        _, key = pin_key(pin, salt, params, device_secret)
+        context = ctx("pin_unlock", account=w["account"], device=w["device"], generation=w["generation"])
+        try:
+            ak = open_envelope(w["wrapped"], key, context, expect_len=32)
+        except VErr:
+            new["failed_attempts"] = min(w["failed_attempts"] + 1, 255)
+            if new["failed_attempts"] >= w["max_attempts"]:
+                new["wrapped"] = None
+                raise VErr("locked_out", "too many wrong PINs")
+            raise VErr("authentication_failed", "wrong PIN")
+        new["failed_attempts"] = 0
+        return new, unlock_with_account_key(rec, ak)
+    except VErr as e:
+        return new, e
+
+
+def parse_recovery_wrap(o) -> dict:
+    strict_obj(o, {"v", "account", "generation", "wrapped", "verifier"}, what="RecoveryWrap")
+    v = get_version(o, "recovery wrap")
+    w = {"v": v, "account": parse_id(o["account"]), "generation": get_uint(o, "generation", 32),
+         "wrapped": b64d(o["wrapped"]), "verifier": b64d_len(o["verifier"], 32, "verifier")}
+    check_version(v, "recovery wrap")
+    return w
+
+
+def recover(o, words: str, record) -> dict:
+    """§14.3: words → key, then the wrap's checks and the kind-11 open."""
+    key = parse_recovery_words(words)
+    w = parse_recovery_wrap(o)
+    rec = parse_encrypted_account(record)
+    check_local_wrap(w, rec)
+    wrap_key, _ = recovery_subkeys(key)
+    ak = open_envelope(w["wrapped"], wrap_key, ctx("recovery_key", account=w["account"], generation=w["generation"]),
+                       expect_len=32)
+    return unlock_with_account_key(rec, ak)
+
+
+def parse_rotation(o) -> dict:
+    strict_obj(o, {"from_generation", "record", "vault_keys"}, what="AccountKeyRotation")
+    if not isinstance(o["vault_keys"], list):
+        raise VErr("malformed", "vault_keys")
+    for w in o["vault_keys"]:
+        strict_obj(w, {"vault", "account", "key_version", "envelope"}, what="WrappedVaultKey")
+        parse_id(w["vault"]), parse_id(w["account"]), get_uint(w, "key_version", 32), b64d(w["envelope"])
+    return {"from_generation": get_uint(o, "from_generation", 32), "record": parse_encrypted_account(o["record"])}
+
+
+def rotate_account_key(record, password: str, old: dict, own_wraps: list, rng: "SeededRng") -> tuple[dict, bytes]:
+    """§14.4 writer with the §13 draw order: new key, one nonce per own wrap, identity nonce, account-key nonce."""
+    rec = parse_encrypted_account(record)
+    aid, gen = rec["account"], rec["key_generation"]
+    params, salt = rec["kdf"]
+    _, kek = subkeys(argon2id(password, salt, params))
+    new_key = rng.draw(32)
+    vault_keys = []
+    for w in own_wraps:
+        k = open_wrapped_vault_key(w, aid, old["account_key"])
+        env = seal_text(1, new_key, rng.draw(24), ctx("vault_key", account=aid, vault=k["vault"],
+                                                      key_version=k["key_version"]), k["key"])
+        vault_keys.append({"vault": w["vault"], "account": fmt_id(aid), "key_version": k["key_version"],
+                           "envelope": env})
+    wrapped_identity = seal_text(1, new_key, rng.draw(24), ctx("identity_keys", account=aid),
+                                 old["x25519_secret"] + old["ed25519_seed"])
+    new_record = {"v": 1, "account": record["account"], "kdf": record["kdf"], "key_generation": gen + 1,
+                  "wrapped_account_key": seal_text(1, kek, rng.draw(24), account_key_ctx(aid, gen + 1), new_key),
+                  "wrapped_identity": wrapped_identity, "public_identity": record["public_identity"]}
+    return {"from_generation": gen, "record": new_record, "vault_keys": vault_keys}, new_key
 
 
 # --------------------------------------------------------------------------
@@ -1816,6 +2034,282 @@ def run_grant(rep: Report, vdir: str):
     s.done()
 
 
+def run_lifecycle(rep: Report, vdir: str):
+    s = rep.section("lifecycle")
+    vecs = load(vdir, "lifecycle")["vectors"]
+
+    def ak_of(a) -> str:
+        return a["account_key"].hex()
+
+    def outcome(v, fn, *args):
+        """A fail_* vector: fn(*args) must raise VErr(v["error"])."""
+        return expect_error(v["error"], fn, *args)
+
+    for v in vecs:
+        name, case = v["name"], v["case"]
+        is_fail = name.startswith("fail_")
+        if case == "context":
+            def f(v=v):
+                errs = []
+                c = ctx_from_json(v["context"])
+                alg = ALG_NAMES[v["algorithm"]]
+                if c[0] != v["kind"]:
+                    errs.append(f"kind byte {c[0]} != {v['kind']}")
+                if aad_for(alg, c).hex() != v["aad_hex"]:
+                    errs.append(f"aad {aad_for(alg, c).hex()} != aad_hex")
+                key, nonce, pt = (bytes.fromhex(v[k]) for k in ("key_hex", "nonce_hex", "plaintext_hex"))
+                env = seal_envelope(alg, key, nonce, c, pt)
+                if env.hex() != v["envelope_hex"] or b64e(env) != v["envelope_text"]:
+                    errs.append("sealed envelope differs")
+                if open_envelope(v["envelope_text"], key, c) != pt:
+                    errs.append("opened plaintext differs")
+                return errs
+            s.check(name, f)
+        elif case == "device_unlock":
+            def f(v=v):
+                errs = []
+                w = parse_device_unlock(v["wrap"])
+                rec = parse_encrypted_account(v["record"])
+                if (w["account"], w["device"], w["generation"]) != (rec["account"], parse_id(v["device"]),
+                                                                    rec["key_generation"]):
+                    errs.append("wrap account / device / generation differ from the record's")
+                a = device_unlock(v["wrap"], bytes.fromhex(v["device_key_hex"]), v["record"])
+                if ak_of(a) != v["account_key_hex"]:
+                    errs.append("device unlock gives another account key")
+                return errs
+            s.check(f"{name}/unlock", f)
+
+            def rng_wrap(v=v):
+                rng = rng_of(v["seed_hex"])
+                key = rng.draw(32) if v["generate_key"] else bytes.fromhex(v["device_key_hex"])
+                errs = [] if key.hex() == v["device_key_hex"] else ["device key differs"]
+                rec = parse_encrypted_account(v["record"])
+                dev = parse_id(v["device"])
+                env = seal_text(1, key, rng.draw(24), ctx("device_unlock", account=rec["account"], device=dev,
+                                                          generation=rec["key_generation"]),
+                                bytes.fromhex(v["account_key_hex"]))
+                want = {"v": 1, "account": fmt_id(rec["account"]), "device": fmt_id(dev),
+                        "generation": rec["key_generation"], "wrapped": env}
+                return errs + diff_json(want, v["wrap"], "wrap")
+            s.check(f"{name}/wrap", rng_wrap, rng=True)
+        elif case == "pin_unlock":
+            secret = bytes.fromhex(v["device_secret_hex"]) if v["device_secret_hex"] else None
+
+            def f(v=v, secret=secret):
+                errs = []
+                w = parse_pin_unlock(v["wrap"])
+                params, salt = w["kdf"]
+                if params != parse_kdf_params(v["params"]):
+                    errs.append("wrap params differ from params")
+                if w["device_bound"] != (secret is not None) or w["max_attempts"] != v["max_attempts"] \
+                        or w["failed_attempts"] != 0:
+                    errs.append("device_bound / max_attempts / failed_attempts")
+                stretched, key = pin_key(v["pin"], salt, params, secret)
+                if stretched.hex() != v["stretched_hex"] or key.hex() != v["pin_key_hex"]:
+                    errs.append("Argon2id(PIN) or the PIN key differ")
+                rec = parse_encrypted_account(v["record"])
+                pt = open_envelope(w["wrapped"], key, ctx("pin_unlock", account=w["account"], device=w["device"],
+                                                          generation=rec["key_generation"]), 32)
+                if pt.hex() != v["account_key_hex"]:
+                    errs.append("the PIN wrap holds another key")
+                state = v["wrap"]
+                for i, a in enumerate(v["attempts"]):
+                    sec = bytes.fromhex(a["device_secret_hex"]) if a["device_secret_hex"] else None
+                    state, r = pin_attempt(state, a["pin"], sec, v["record"])
+                    if isinstance(r, VErr):
+                        if r.code != a["error"]:
+                            errs.append(f"attempt {i}: error {r.code}, expected {a['error']}")
+                    elif a["error"] is not None:
+                        errs.append(f"attempt {i}: succeeded, expected {a['error']}")
+                    elif ak_of(r) != v["account_key_hex"]:
+                        errs.append(f"attempt {i}: another account key")
+                    errs += diff_json(state, a["state"], f"attempt {i} state")
+                    state = a["state"]
+                return errs
+            s.check(f"{name}/attempts", f)
+
+            def rng_wrap(v=v, secret=secret):
+                rng = rng_of(v["seed_hex"])
+                rec = parse_encrypted_account(v["record"])
+                dev = parse_id(v["device"])
+                params = parse_kdf_params(v["params"])
+                salt = rng.draw(16)
+                _, key = pin_key(v["pin"], salt, params, secret)
+                env = seal_text(1, key, rng.draw(24), ctx("pin_unlock", account=rec["account"], device=dev,
+                                                          generation=rec["key_generation"]),
+                                bytes.fromhex(v["account_key_hex"]))
+                want = {"v": 1, "account": fmt_id(rec["account"]), "device": fmt_id(dev),
+                        "generation": rec["key_generation"], "kdf": {"params": kdf_params_json(params),
+                                                                     "salt": b64e(salt)},
+                        "device_bound": secret is not None, "max_attempts": v["max_attempts"],
+                        "failed_attempts": 0, "wrapped": env}
+                return diff_json(want, v["wrap"], "wrap")
+            s.check(f"{name}/wrap", rng_wrap, rng=True)
+        elif case == "recovery_kit":
+            def f(v=v):
+                errs = []
+                key = bytes.fromhex(v["recovery_key_hex"])
+                if recovery_words(key) != v["words"]:
+                    errs.append(f"words of the key: {recovery_words(key)}")
+                for t in [v["words"]] + v["also_parses"]:
+                    if parse_recovery_words(t) != key:
+                        errs.append(f"{t[:20]!r}... parses to another key")
+                wk, token = recovery_subkeys(key)
+                if wk.hex() != v["wrap_key_hex"] or token.hex() != v["auth_token_hex"]:
+                    errs.append("wrap key / auth token differ")
+                w = parse_recovery_wrap(v["wrap"])
+                if not hmac.compare_digest(sha256(token), w["verifier"]):
+                    errs.append("verifier is not SHA-256(auth token)")
+                if ak_of(recover(v["wrap"], v["words"], v["record"])) != v["account_key_hex"]:
+                    errs.append("recovery gives another account key")
+                return errs
+            s.check(f"{name}/recover", f)
+
+            def rng_kit(v=v):
+                rng = rng_of(v["seed_hex"])
+                key = rng.draw(32)
+                rec = parse_encrypted_account(v["record"])
+                wk, token = recovery_subkeys(key)
+                env = seal_text(1, wk, rng.draw(24), ctx("recovery_key", account=rec["account"],
+                                                         generation=rec["key_generation"]),
+                                bytes.fromhex(v["account_key_hex"]))
+                want = {"v": 1, "account": fmt_id(rec["account"]), "generation": rec["key_generation"],
+                        "wrapped": env, "verifier": b64e(sha256(token))}
+                errs = [] if key.hex() == v["recovery_key_hex"] else ["recovery key differs"]
+                return errs + diff_json(want, v["wrap"], "wrap")
+            s.check(f"{name}/kit", rng_kit, rng=True)
+        elif case == "recovery_words":
+            if is_fail:
+                s.check(name, lambda v=v: outcome(v, parse_recovery_words, v["words"]), True)
+                continue
+
+            def f(v=v):
+                key = bytes.fromhex(v["recovery_key_hex"])
+                errs = [] if recovery_words(key) == v["words"] else [f"words {recovery_words(key)}"]
+                import mnemonic  # noqa: PLC0415: the reference implementation agrees too
+                if mnemonic.Mnemonic("english").to_mnemonic(key) != v["words"]:
+                    errs.append("the mnemonic package encodes the key differently")
+                if parse_recovery_words(v["words"]) != key:
+                    errs.append("words parse to another key")
+                return errs
+            s.check(name, f)
+        elif case == "recovery_split":
+            def f(v=v):
+                errs = []
+                key = bytes.fromhex(v["recovery_key_hex"])
+                if recovery_words(key) != v["words"]:
+                    errs.append("words")
+                bins = [bytes.fromhex(h) for h in v["share_bytes_hex"]]
+                for b, t in zip(bins, v["share_texts"]):
+                    if parse_share_text(t) != b:
+                        errs.append("share text / binary differ")
+                for sub in itertools.combinations(bins, v["threshold"]):
+                    if shamir_combine(list(sub)) != key:
+                        errs.append("a subset combines to another key")
+                return errs
+            s.check(name, f)
+            s.check(f"{name}/split", lambda v=v: None if [b.hex() for b in shamir_split(
+                bytes.fromhex(v["recovery_key_hex"]), v["threshold"], v["shares"], rng_of(v["seed_hex"]))] == \
+                v["share_bytes_hex"] else "split(seed_hex) gives other shares", rng=True)
+        elif case == "rotation":
+            def f(v=v):
+                errs = []
+                old = unlock_account(v["record"], v["password"], None)
+                if ak_of(old) != v["account_key_hex"]:
+                    errs.append("old account key")
+                ch = parse_rotation(v["change"])
+                rec1 = parse_encrypted_account(v["record"])
+                new_rec = v["change"]["record"]
+                if ch["from_generation"] != rec1["key_generation"] or \
+                        ch["record"]["key_generation"] != rec1["key_generation"] + 1:
+                    errs.append("generations")
+                for k in ("v", "account", "kdf", "public_identity"):
+                    if new_rec[k] != v["record"][k]:
+                        errs.append(f"rotation changed {k}")
+                new = unlock_account(new_rec, v["password"], None)
+                if ak_of(new) != v["new_account_key_hex"]:
+                    errs.append("the new record holds another account key")
+                if (new["x25519_secret"], new["ed25519_seed"]) != (old["x25519_secret"], old["ed25519_seed"]):
+                    errs.append("identity keys changed")
+                aid = rec1["account"]
+                if len(v["change"]["vault_keys"]) != len(v["own_wraps"]):
+                    errs.append("vault key count")
+                for w_old, w_new, vk in zip(v["own_wraps"], v["change"]["vault_keys"], v["vault_keys"]):
+                    want = parse_vault_key_json(vk)
+                    for label, w, key in (("old", w_old, old["account_key"]), ("new", w_new, new["account_key"])):
+                        k = open_wrapped_vault_key(w, aid, key)
+                        if (k["key"], k["vault"], k["key_version"]) != (want["key"], want["vault"],
+                                                                         want["key_version"]):
+                            errs.append(f"{label} wrap of {vk['vault'][:8]} holds another key")
+                    e = expect_error("decrypt", open_wrapped_vault_key, w_new, aid, old["account_key"])
+                    if e:
+                        errs.append(f"old account key on a new wrap: {e}")
+                e = expect_error(v["fail_old_account_key_on_new_record"], unlock_with_account_key,
+                                 parse_encrypted_account(new_rec), old["account_key"])
+                if e:
+                    errs.append(f"old account key on the new record: {e}")
+                return errs
+            s.check(f"{name}/change", f)
+
+            def rng_rotate(v=v):
+                old = unlock_account(v["record"], v["password"], None)
+                got, key = rotate_account_key(v["record"], v["password"], old, v["own_wraps"], rng_of(v["seed_hex"]))
+                errs = [] if key.hex() == v["new_account_key_hex"] else ["new account key differs"]
+                errs += diff_json(got["record"], v["change"]["record"], "change.record")
+                return errs + diff_json(got, v["change"], "change")
+            s.check(f"{name}/change", rng_rotate, rng=True)
+
+            def rng_account(v=v):
+                rec, ak, _ = create_account(rng_of(v["account_seed_hex"]), v["password"], None,
+                                            parse_kdf_params(v["record"]["kdf"]["params"]))
+                errs = diff_json(rec, v["record"], "record")
+                return errs + ([] if ak.hex() == v["account_key_hex"] else ["account key differs"])
+            s.check(f"{name}/account", rng_account, rng=True)
+        elif case == "device_open":
+            s.check(name, lambda v=v: outcome(v, device_unlock, v["wrap"], bytes.fromhex(v["device_key_hex"]),
+                                              v["record"]), True)
+        elif case == "pin_attempt":
+            def f(v=v):
+                sec = bytes.fromhex(v["device_secret_hex"]) if v["device_secret_hex"] else None
+                state, r = pin_attempt(v["before"], v["pin"], sec, v["record"])
+                errs = diff_json(state, v["state"], "state")
+                if not isinstance(r, VErr) or r.code != v["error"]:
+                    errs.append(f"got {getattr(r, 'code', 'NO ERROR')}, expected {v['error']}")
+                return errs
+            s.check(name, f, True)
+        elif case == "recovery_open":
+            s.check(name, lambda v=v: outcome(v, recover, v["wrap"], v["words"], v["record"]), True)
+        elif case == "record_unlock":
+            s.check(name, lambda v=v: outcome(v, unlock_account, v["record"], v["password"], None), True)
+        elif case == "rotate":
+            def f(v=v):
+                rec = parse_encrypted_account(v["unlock_record"])
+                me = unlock_with_account_key(rec, bytes.fromhex(v["account_key_hex"]))
+                cur = parse_encrypted_account(v["record"])
+                # §14.4: the current record must be of the generation in memory, then the password must
+                # open it to the account key in memory (else authentication_failed).
+                if cur["key_generation"] != rec["key_generation"]:
+                    raise VErr("stale_wrap", "rotating from another generation")
+                params, salt = cur["kdf"]
+                _, kek = subkeys(argon2id(v["password"], salt, params))
+                try:
+                    stored = open_envelope(cur["wrapped_account_key"], kek,
+                                           account_key_ctx(cur["account"], cur["key_generation"]), 32)
+                except VErr:
+                    raise VErr("authentication_failed", "wrong password")
+                if stored != me["account_key"]:
+                    raise VErr("stale_wrap", "another account key")
+                return "rotation succeeded"
+            s.check(name, lambda v=v, f=f: outcome(v, f), True)
+        elif case == "parse":
+            parsers = {"device_unlock": parse_device_unlock, "pin_unlock": parse_pin_unlock,
+                       "recovery_wrap": parse_recovery_wrap, "account_key_rotation": parse_rotation}
+            s.check(name, lambda v=v: outcome(v, lambda: parsers[v["type"]](json_loads_strict(v["json"]))), True)
+        else:
+            s.check(name, lambda case=case: f"unknown case {case!r}")
+    s.done()
+
+
 def run_hpke_selftest(rep: Report, path: str):
     s = rep.section("hpke-rfc9180-selftest")
     if not os.path.exists(path):
@@ -1849,9 +2343,10 @@ def main() -> int:
     run_item(rep, args.vectors)
     run_list(rep, args.vectors)
     run_grant(rep, args.vectors)
+    run_lifecycle(rep, args.vectors)
 
     known = {"kdf", "hkdf", "envelope", "secret_key", "shamir", "fingerprint", "account", "vault", "item", "list",
-             "grant"}
+             "grant", "lifecycle"}
     for e in sorted(f[:-5] for f in os.listdir(args.vectors) if f.endswith(".json") and f[:-5] not in known):
         rep.skipped.append(f"SKIPPED: {e}.json (no checker for this operation)")
 

@@ -13,6 +13,8 @@
 // just constructed cannot meet outside input.
 #![allow(clippy::indexing_slicing)]
 
+mod lifecycle;
+
 use serde_json::{Value, json};
 use vault_core::hazmat::{export_identity_secrets, seal_with_nonce, seeded_rng};
 use vault_core::*;
@@ -83,6 +85,7 @@ pub fn generate_all() -> Result<Vec<VectorFile>> {
         srp_vectors()?,
         opaque_vectors()?,
         prelogin_vectors()?,
+        lifecycle::lifecycle_vectors()?,
     ])
 }
 

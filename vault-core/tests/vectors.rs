@@ -699,3 +699,277 @@ fn prelogin() {
         );
     }
 }
+
+fn policy() -> KdfPolicy {
+    KdfPolicy::PERMISSIVE_TEST_ONLY
+}
+
+/// The account a lifecycle vector works on: its record unlocked with the
+/// account key the vector gives.
+fn unlocked(record: &Value, account_key: &Value) -> (EncryptedAccount, UnlockedAccount) {
+    let rec: EncryptedAccount = de(record);
+    let acct = rec
+        .unlock_with_account_key(SymmetricKey::from_bytes(arr32(account_key)))
+        .unwrap();
+    (rec, acct)
+}
+
+fn opt_key(v: &Value) -> Option<SymmetricKey> {
+    v.as_str()
+        .map(|h| SymmetricKey::from_bytes(hex::decode(h).unwrap().try_into().unwrap()))
+}
+
+fn key_hex(a: &UnlockedAccount) -> String {
+    hex::encode(a.account_key().expose_secret())
+}
+
+#[test]
+fn lifecycle() {
+    let mut cases = std::collections::BTreeMap::<String, usize>::new();
+    for v in load("lifecycle") {
+        let name = v["name"].as_str().unwrap();
+        let case = v["case"].as_str().unwrap();
+        *cases.entry(case.to_owned()).or_default() += 1;
+        assert_eq!(is_fail(&v), v.get("error").is_some(), "{name}");
+        match case {
+            "context" => {
+                let ctx: Context = de(&v["context"]);
+                let alg: Algorithm = de(&v["algorithm"]);
+                assert_eq!(u64::from(ctx.kind()), v["kind"].as_u64().unwrap());
+                assert_eq!(hex::encode(ctx.aad_bytes(1, alg)), v["aad_hex"], "{name}");
+                let key = SymmetricKey::from_bytes(arr32(&v["key_hex"]));
+                let pt = unhex(&v["plaintext_hex"]);
+                let env = seal_with_nonce(&key, alg, &ctx, &unhex(&v["nonce_hex"]), &pt).unwrap();
+                assert_eq!(hex::encode(env.as_bytes()), v["envelope_hex"], "{name}");
+                assert_eq!(env.to_text(), v["envelope_text"]);
+                assert_eq!(&env.open(&key, &ctx).unwrap()[..], &pt[..]);
+            }
+            "device_unlock" => {
+                let (rec, acct) = unlocked(&v["record"], &v["account_key_hex"]);
+                let device: DeviceId = de(&v["device"]);
+                let mut rng = seeded_rng(arr32(&v["seed_hex"]));
+                let (key, wrap) = if v["generate_key"].as_bool().unwrap() {
+                    acct.enable_device_unlock(device, &mut rng).unwrap()
+                } else {
+                    let key = SymmetricKey::from_bytes(arr32(&v["device_key_hex"]));
+                    let wrap = acct.device_unlock_with_key(device, &key, &mut rng).unwrap();
+                    (key, wrap)
+                };
+                assert_eq!(hex::encode(key.expose_secret()), v["device_key_hex"]);
+                assert_eq!(ser(&wrap), v["wrap"], "{name}");
+                assert_eq!(wrap.generation, rec.key_generation);
+                let stored = DeviceUnlock::from_json(&js(&v["wrap"])).unwrap();
+                assert_eq!(
+                    key_hex(&stored.unlock(&key, &rec).unwrap()),
+                    v["account_key_hex"]
+                );
+            }
+            "pin_unlock" => {
+                let (rec, acct) = unlocked(&v["record"], &v["account_key_hex"]);
+                let secret = opt_key(&v["device_secret_hex"]);
+                let wrap = acct
+                    .enable_pin_unlock(
+                        de(&v["device"]),
+                        v["pin"].as_str().unwrap(),
+                        de(&v["params"]),
+                        secret.as_ref(),
+                        v["max_attempts"].as_u64().unwrap() as u8,
+                        &mut seeded_rng(arr32(&v["seed_hex"])),
+                    )
+                    .unwrap();
+                assert_eq!(ser(&wrap), v["wrap"], "{name}");
+                let st = kdf::stretch(v["pin"].as_str().unwrap(), &wrap.kdf.salt, &wrap.kdf.params)
+                    .unwrap();
+                assert_eq!(hex::encode(st.expose_secret()), v["stretched_hex"]);
+                let mut state = PinUnlock::from_json(&js(&v["wrap"])).unwrap();
+                for (i, a) in v["attempts"].as_array().unwrap().iter().enumerate() {
+                    let r = state.unlock(
+                        a["pin"].as_str().unwrap(),
+                        opt_key(&a["device_secret_hex"]).as_ref(),
+                        &rec,
+                        &policy(),
+                    );
+                    match a["error"].as_str() {
+                        None => assert_eq!(key_hex(&r.unwrap()), v["account_key_hex"]),
+                        Some(c) => assert_eq!(code(r), c, "{name} attempt {i}"),
+                    }
+                    assert_eq!(ser(&state), a["state"], "{name} attempt {i}");
+                    // What an app persists after each attempt reads back the same.
+                    state = PinUnlock::from_json(&js(&a["state"])).unwrap();
+                }
+            }
+            "recovery_kit" => {
+                let (rec, acct) = unlocked(&v["record"], &v["account_key_hex"]);
+                let (key, wrap) = acct
+                    .create_recovery_kit(&mut seeded_rng(arr32(&v["seed_hex"])))
+                    .unwrap();
+                assert_eq!(hex::encode(key.expose_secret()), v["recovery_key_hex"]);
+                assert_eq!(key.to_words().expose_secret(), v["words"]);
+                assert_eq!(ser(&wrap), v["wrap"], "{name}");
+                assert_eq!(
+                    hex::encode(key.auth_token().expose_secret()),
+                    v["auth_token_hex"]
+                );
+                for t in v["also_parses"].as_array().unwrap() {
+                    assert_eq!(RecoveryKey::from_words(t.as_str().unwrap()).unwrap(), key);
+                }
+                let stored = RecoveryWrap::from_json(&js(&v["wrap"])).unwrap();
+                assert!(stored.check_auth_token(&key.auth_token()));
+                assert!(!stored.check_auth_token(&acct.account_key().clone()));
+                let from_words = RecoveryKey::from_words(v["words"].as_str().unwrap()).unwrap();
+                assert_eq!(
+                    key_hex(&stored.recover(&from_words, &rec).unwrap()),
+                    v["account_key_hex"]
+                );
+            }
+            "recovery_words" => {
+                let text = v["words"].as_str().unwrap();
+                if is_fail(&v) {
+                    assert_eq!(code(RecoveryKey::from_words(text)), v["error"], "{name}");
+                    continue;
+                }
+                let key = RecoveryKey::from_bytes(arr32(&v["recovery_key_hex"]));
+                assert_eq!(key.to_words().expose_secret(), text, "{name}");
+                assert_eq!(RecoveryKey::from_words(text).unwrap(), key);
+            }
+            "recovery_split" => {
+                let key = RecoveryKey::from_bytes(arr32(&v["recovery_key_hex"]));
+                assert_eq!(key.to_words().expose_secret(), v["words"]);
+                let k = v["threshold"].as_u64().unwrap() as u8;
+                let shares = key
+                    .split(
+                        k,
+                        v["shares"].as_u64().unwrap() as u8,
+                        &mut seeded_rng(arr32(&v["seed_hex"])),
+                    )
+                    .unwrap();
+                let texts: Vec<String> = shares.iter().map(Share::to_text).collect();
+                assert_eq!(ser(&texts), v["share_texts"]);
+                for (s, h) in shares.iter().zip(v["share_bytes_hex"].as_array().unwrap()) {
+                    assert_eq!(hex::encode(&s.to_bytes()[..]), h.as_str().unwrap());
+                }
+                let parsed: Vec<Share> = v["share_texts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| Share::from_text(t.as_str().unwrap()).unwrap())
+                    .collect();
+                for w in parsed.windows(usize::from(k)) {
+                    assert_eq!(RecoveryKey::combine(w).unwrap(), key);
+                }
+            }
+            "rotation" => {
+                let (rec, acct) = unlocked(&v["record"], &v["account_key_hex"]);
+                let own: Vec<WrappedVaultKey> = de(&v["own_wraps"]);
+                let password = v["password"].as_str().unwrap();
+                let (new, change) = acct
+                    .rotate_account_key(
+                        &rec,
+                        password,
+                        None,
+                        &policy(),
+                        &own,
+                        &mut seeded_rng(arr32(&v["seed_hex"])),
+                    )
+                    .unwrap();
+                assert_eq!(key_hex(&new), v["new_account_key_hex"]);
+                assert_eq!(ser(&change), v["change"], "{name}");
+                let stored = AccountKeyRotation::from_json(&js(&v["change"])).unwrap();
+                stored.check_against(&rec).unwrap();
+                assert_eq!(stored.record.key_generation, rec.key_generation + 1);
+                let again = stored.record.unlock(password, None, &policy()).unwrap();
+                assert_eq!(key_hex(&again), v["new_account_key_hex"]);
+                assert_eq!(again.key_generation(), stored.record.key_generation);
+                let want = v["vault_keys"].as_array().unwrap();
+                assert_eq!(stored.vault_keys.len(), want.len());
+                for (w, k) in stored.vault_keys.iter().zip(want) {
+                    assert_eq!(again.unwrap_vault_key(w).unwrap(), vault_key(k));
+                    assert!(acct.unwrap_vault_key(w).is_err());
+                }
+                assert_eq!(
+                    code(
+                        stored
+                            .record
+                            .unlock_with_account_key(acct.account_key().clone())
+                    ),
+                    v["fail_old_account_key_on_new_record"]
+                );
+            }
+            "device_open" => {
+                let rec: EncryptedAccount = de(&v["record"]);
+                let wrap = DeviceUnlock::from_json(&js(&v["wrap"])).unwrap();
+                let key = SymmetricKey::from_bytes(arr32(&v["device_key_hex"]));
+                assert_eq!(code(wrap.unlock(&key, &rec)), v["error"], "{name}");
+            }
+            "pin_attempt" => {
+                let rec: EncryptedAccount = de(&v["record"]);
+                let mut state = PinUnlock::from_json(&js(&v["before"])).unwrap();
+                let r = state.unlock(
+                    v["pin"].as_str().unwrap(),
+                    opt_key(&v["device_secret_hex"]).as_ref(),
+                    &rec,
+                    &policy(),
+                );
+                assert_eq!(code(r), v["error"], "{name}");
+                assert_eq!(ser(&state), v["state"], "{name}");
+            }
+            "recovery_open" => {
+                let rec: EncryptedAccount = de(&v["record"]);
+                let wrap = RecoveryWrap::from_json(&js(&v["wrap"])).unwrap();
+                let r = RecoveryKey::from_words(v["words"].as_str().unwrap())
+                    .and_then(|k| wrap.recover(&k, &rec));
+                assert_eq!(code(r), v["error"], "{name}");
+            }
+            "record_unlock" => {
+                let r = EncryptedAccount::from_json(&js(&v["record"]))
+                    .and_then(|rec| rec.unlock(v["password"].as_str().unwrap(), None, &policy()));
+                assert_eq!(code(r), v["error"], "{name}");
+            }
+            "rotate" => {
+                let (_, acct) = unlocked(&v["unlock_record"], &v["account_key_hex"]);
+                let current: EncryptedAccount = de(&v["record"]);
+                let r = acct.rotate_account_key(
+                    &current,
+                    v["password"].as_str().unwrap(),
+                    None,
+                    &policy(),
+                    &[],
+                    &mut seeded_rng([0; 32]),
+                );
+                assert_eq!(code(r), v["error"], "{name}");
+            }
+            "parse" => {
+                let text = v["json"].as_str().unwrap();
+                let got = match v["type"].as_str().unwrap() {
+                    "device_unlock" => code(DeviceUnlock::from_json(text)),
+                    "pin_unlock" => code(PinUnlock::from_json(text)),
+                    "recovery_wrap" => code(RecoveryWrap::from_json(text)),
+                    "account_key_rotation" => code(AccountKeyRotation::from_json(text)),
+                    other => panic!("unknown type {other}"),
+                };
+                assert_eq!(got, v["error"], "{name}");
+            }
+            other => panic!("{name}: unknown case {other}"),
+        }
+    }
+    for (case, min) in [
+        ("context", 8),
+        ("device_unlock", 3),
+        ("pin_unlock", 2),
+        ("recovery_kit", 1),
+        ("recovery_words", 4),
+        ("recovery_split", 1),
+        ("rotation", 1),
+        ("device_open", 3),
+        ("pin_attempt", 3),
+        ("recovery_open", 2),
+        ("record_unlock", 2),
+        ("rotate", 2),
+        ("parse", 4),
+    ] {
+        assert!(
+            cases.get(case).copied().unwrap_or(0) >= min,
+            "{case}: {cases:?}"
+        );
+    }
+}
