@@ -85,6 +85,9 @@ struct Args {
     /// Seconds to let in-flight requests finish on shutdown [default: 30].
     #[arg(long, env = "VAULT_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: Option<u64>,
+    /// Shortest waiting period an owner may give an emergency contact, in seconds [default: 86400].
+    #[arg(long, env = "VAULT_EMERGENCY_MIN_WAIT_SECS")]
+    emergency_min_wait_secs: Option<u64>,
     /// Verify the audit log's hash chain and exit (Postgres: needs --migrate-url, the owner role).
     #[arg(long)]
     #[serde(skip)]
@@ -143,6 +146,7 @@ fn merge(file: Args, cli: Args) -> Args {
         login_starts_per_minute: cli.login_starts_per_minute.or(file.login_starts_per_minute),
         max_connections: cli.max_connections.or(file.max_connections),
         shutdown_grace_secs: cli.shutdown_grace_secs.or(file.shutdown_grace_secs),
+        emergency_min_wait_secs: cli.emergency_min_wait_secs.or(file.emergency_min_wait_secs),
         verify_audit: cli.verify_audit,
         log_json: cli.log_json || file.log_json,
     }
@@ -225,6 +229,14 @@ async fn run(args: Args) -> Result<(), StartError> {
     }
     if let Some(n) = args.login_starts_per_minute {
         config.limits.starts_per_minute = n;
+    }
+    if let Some(s) = args.emergency_min_wait_secs {
+        if s == 0 || s > 90 * 24 * 3600 {
+            return Err(StartError::Invalid(
+                "--emergency-min-wait-secs must be 1 to 7776000 (90 days)".into(),
+            ));
+        }
+        config.emergency_min_wait = Duration::from_secs(s);
     }
 
     let mut store_config = StoreConfig::new(secrets.state_key());

@@ -698,7 +698,19 @@ async fn malformed_requests(backend: &str, pg: Option<&PgEnv>) {
         .await
         .ok();
     // A foreign account record (another account's id) for carol's credentials.
-    let (_x, foreign) = new_account();
+    let (x, foreign) = new_account();
+    // Another account's recovery kit and rotation change set: refused.
+    let (_, foreign_kit) = x.create_recovery_kit(&mut rng).unwrap();
+    let (_, foreign_rotation) = x
+        .rotate_account_key(
+            &foreign.encrypted,
+            "correct horse",
+            None,
+            &KdfPolicy::PERMISSIVE_TEST_ONLY,
+            &[],
+            &mut rng,
+        )
+        .unwrap();
     let (fc, freq) =
         ClientRegistration::start(&carol.identifier, &foreign.auth_key, &mut rng).unwrap();
     let fresp: OpaqueRegisterStarted = api
@@ -920,6 +932,55 @@ async fn malformed_requests(backend: &str, pg: Option<&PgEnv>) {
             fresh_login: None,
             odd_strings: true,
         },
+        BodyEndpoint {
+            name: "account/recovery (put)",
+            method: Method::PUT,
+            path: paths::RECOVERY_KIT.into(),
+            token: None,
+            base: serde_json::to_value(RecoveryKitBody {
+                wrap: foreign_kit.clone(),
+            })
+            .unwrap(),
+            fields_optional: false,
+            fresh_login: Some((dave.identifier.clone(), dave.auth_key.clone())),
+            odd_strings: true,
+        },
+        BodyEndpoint {
+            name: "recovery/login",
+            method: Method::POST,
+            path: paths::RECOVERY_LOGIN.into(),
+            token: None,
+            // An account without a kit: refused like a wrong token.
+            base: json!({"identifier": carol.identifier, "token": "A".repeat(43)}),
+            fields_optional: false,
+            fresh_login: None,
+            odd_strings: true,
+        },
+        BodyEndpoint {
+            name: "account/rotate",
+            method: Method::POST,
+            path: paths::ACCOUNT_ROTATE.into(),
+            token: None,
+            base: serde_json::to_value(AccountRotateRequest {
+                change: foreign_rotation.clone(),
+                recovery: None,
+            })
+            .unwrap(),
+            fields_optional: false,
+            fresh_login: Some((dave.identifier.clone(), dave.auth_key.clone())),
+            odd_strings: true,
+        },
+        BodyEndpoint {
+            name: "emergency contact (put)",
+            method: Method::PUT,
+            path: format!("/v1/emergency/contacts/{}", bob.session.account),
+            token: Some(a_tok.clone()),
+            // No vaults, and a wait below any server's minimum.
+            base: json!({"wait_secs": 0, "grants": []}),
+            fields_optional: false,
+            fresh_login: None,
+            odd_strings: true,
+        },
     ];
     for ep in &endpoints {
         body_abuse(&mut s, ep).await;
@@ -989,6 +1050,44 @@ async fn malformed_requests(backend: &str, pg: Option<&PgEnv>) {
             Some(json!({"v": 1, "writes": []})),
         ),
         (Method::GET, paths::EVENTS.into(), None),
+        (Method::GET, paths::RECOVERY_KIT.into(), None),
+        (
+            Method::PUT,
+            paths::RECOVERY_KIT.into(),
+            Some(json!({ "wrap": foreign_kit })),
+        ),
+        (Method::DELETE, paths::RECOVERY_KIT.into(), None),
+        (
+            Method::POST,
+            paths::ACCOUNT_ROTATE.into(),
+            Some(json!({ "change": foreign_rotation })),
+        ),
+        (Method::GET, paths::EMERGENCY.into(), None),
+        (
+            Method::PUT,
+            format!("/v1/emergency/contacts/{}", bob.session.account),
+            Some(json!({"wait_secs": 86400, "grants": []})),
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/emergency/contacts/{}", bob.session.account),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/v1/emergency/contacts/{}/cancel", bob.session.account),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/v1/emergency/grantors/{}/request", bob.session.account),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/v1/emergency/grantors/{}/claim", bob.session.account),
+            None,
+        ),
     ];
     let tokens = bad_tokens(&signer, &alice, &bob);
     for (m, p, body) in &authed {

@@ -22,8 +22,8 @@ use vault_core::opaque::{
 use vault_core::srp::{ClientHello, ClientProof, ServerChallenge, ServerProof, SrpRegistration};
 use vault_core::sync::wire::{ItemState, MemberKey};
 use vault_core::{
-    AccountId, EncryptedAccount, EncryptedItem, EncryptedVault, PublicIdentity, Role, VaultId,
-    WrappedVaultKey,
+    AccountId, AccountKeyRotation, EncryptedAccount, EncryptedItem, EncryptedVault, PublicIdentity,
+    RecoveryWrap, Role, VaultId, WrappedVaultKey,
 };
 
 /// The endpoints' paths (axum syntax for parameters).
@@ -52,6 +52,12 @@ pub mod paths {
     pub const ACCOUNT: &str = "/v1/account";
     /// `PUT`: replace the account record and login record (password change).
     pub const CREDENTIALS: &str = "/v1/account/credentials";
+    /// `GET` the recovery kit's wrap, `PUT` a new one, `DELETE` it.
+    pub const RECOVERY_KIT: &str = "/v1/account/recovery";
+    /// `POST`: rotate the account key (one change set, applied atomically).
+    pub const ACCOUNT_ROTATE: &str = "/v1/account/rotate";
+    /// `POST`: log in with the recovery kit (forgotten password).
+    pub const RECOVERY_LOGIN: &str = "/v1/recovery/login";
     /// `GET`: one public identity, by `?identifier=` or `?account=`.
     pub const DIRECTORY: &str = "/v1/directory";
     /// `POST`: create a vault.
@@ -78,6 +84,17 @@ pub mod paths {
     pub const METRICS: &str = "/metrics";
     /// `GET`: this API's OpenAPI document.
     pub const OPENAPI: &str = "/openapi.json";
+    /// `GET`: this account's emergency access, as owner and as contact.
+    pub const EMERGENCY: &str = "/v1/emergency";
+    /// `PUT`: name (or replace) an emergency contact with its grants;
+    /// `DELETE`: remove it.
+    pub const EMERGENCY_CONTACT: &str = "/v1/emergency/contacts/{contact}";
+    /// `POST`: the owner cancels the contact's pending request.
+    pub const EMERGENCY_CANCEL: &str = "/v1/emergency/contacts/{contact}/cancel";
+    /// `POST`: the contact asks for the owner's vaults (the wait starts).
+    pub const EMERGENCY_REQUEST: &str = "/v1/emergency/grantors/{owner}/request";
+    /// `POST`: the contact claims the vaults once the wait has passed.
+    pub const EMERGENCY_CLAIM: &str = "/v1/emergency/grantors/{owner}/claim";
 }
 
 /// Every error response: a stable machine code and a message for people.
@@ -328,6 +345,65 @@ pub struct CredentialsRequest {
     pub auth: AuthRecordBody,
 }
 
+/// `PUT /v1/account/recovery`: a new recovery kit's wrap (it replaces the
+/// old one). Needs a fresh login, like a password change.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryKitBody {
+    /// The account key under the recovery key, and the auth token's hash.
+    #[schema(value_type = Object)]
+    pub wrap: RecoveryWrap,
+}
+
+/// `GET /v1/account/recovery`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryKitStatus {
+    /// The stored wrap, if a kit is set up.
+    #[schema(value_type = Option<Object>)]
+    pub wrap: Option<RecoveryWrap>,
+}
+
+/// `POST /v1/recovery/login`: proves knowledge of the recovery key.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryLoginRequest {
+    /// The account's identifier.
+    pub identifier: String,
+    /// `RecoveryKey::auth_token`, unpadded base64url (32 bytes).
+    pub token: String,
+}
+
+/// Answer to [`RecoveryLoginRequest`]: a fresh session, the record and the
+/// wrap to open with the recovery key. Set a new password next
+/// (`PUT /v1/account/credentials`), which ends every other session.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryLoginDone {
+    /// Tokens of a new session.
+    pub session: SessionTokens,
+    /// The account record.
+    pub account: AccountBody,
+    /// The recovery wrap.
+    #[schema(value_type = Object)]
+    pub wrap: RecoveryWrap,
+}
+
+/// `POST /v1/account/rotate`: an account key rotation change set, and the
+/// new recovery kit's wrap (without one, the old kit is deleted: it holds
+/// the old key). Needs a fresh login; ends every other session.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRotateRequest {
+    /// The change set.
+    #[schema(value_type = Object)]
+    pub change: AccountKeyRotation,
+    /// A recovery kit for the new generation, if the account keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub recovery: Option<RecoveryWrap>,
+}
+
 /// Answer to [`CredentialsRequest`].
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -488,4 +564,85 @@ pub struct ChangesQuery {
 pub struct HealthBody {
     /// `ok`, or why not.
     pub status: String,
+}
+
+/// `PUT /v1/emergency/contacts/{contact}`: name `contact` as the caller's
+/// emergency contact for the vaults of `grants`, or replace what was named.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutEmergencyContactRequest {
+    /// The waiting period in seconds (at least the server's minimum, default
+    /// 24 hours; at most 90 days).
+    pub wait_secs: u64,
+    /// One grant per vault (distinct vaults the caller owns, at their current
+    /// key generation), role viewer, sent by the caller to the contact.
+    #[schema(value_type = Vec<Object>)]
+    pub grants: Vec<vault_core::VaultGrant>,
+}
+
+/// One granted vault of an emergency contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyVaultBody {
+    /// The vault.
+    #[schema(value_type = String)]
+    pub vault: VaultId,
+    /// The key generation its grant holds (a claim releases it only if this
+    /// is still the vault's current one).
+    pub key_version: u32,
+}
+
+/// One emergency contact, as its owner or its contact sees it. No grant is
+/// ever sent back: the contact receives them as memberships once released.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyEntryBody {
+    /// Whose vaults.
+    #[schema(value_type = String)]
+    pub owner: AccountId,
+    /// Who may ask for them.
+    #[schema(value_type = String)]
+    pub contact: AccountId,
+    /// `idle`, `requested` or `released`.
+    pub state: String,
+    /// The waiting period, in seconds.
+    pub wait_secs: u64,
+    /// When the contact asked (Unix ms), if it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at_ms: Option<i64>,
+    /// When the vaults may be claimed (Unix ms): `requested_at_ms` plus the wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_at_ms: Option<i64>,
+    /// The granted vaults.
+    pub vaults: Vec<EmergencyVaultBody>,
+    /// When the owner named the contact (Unix ms).
+    pub created_at_ms: i64,
+    /// The last change (Unix ms).
+    pub updated_at_ms: i64,
+}
+
+/// `GET /v1/emergency`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyListBody {
+    /// The contacts the caller named.
+    pub as_owner: Vec<EmergencyEntryBody>,
+    /// The owners who named the caller.
+    pub as_contact: Vec<EmergencyEntryBody>,
+}
+
+/// Answer to `POST /v1/emergency/grantors/{owner}/claim`. A claim that is
+/// refused changes nothing: 409 `emergency_waiting` (with `retry_after`,
+/// the seconds left), `emergency_not_requested` or `emergency_released`
+/// (a second claim: the memberships it made are the owner's to manage).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyClaimed {
+    /// The vaults the caller now holds as a viewer (sync to receive them).
+    #[schema(value_type = Vec<String>)]
+    pub released: Vec<VaultId>,
+    /// Vaults whose grant is of an older key generation than the vault's
+    /// (the owner rotated the key without re-issuing it): not released.
+    #[schema(value_type = Vec<String>)]
+    pub stale: Vec<VaultId>,
 }

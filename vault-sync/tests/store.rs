@@ -2317,6 +2317,259 @@ async fn nothing_plaintext_is_stored(mut ctx: Ctx) {
 /// Connects as the app role and proves with raw SQL that, with no scope or
 /// with user A's scope, nothing of user B's can be read, changed or deleted,
 /// in any table of the schema.
+async fn account_rotation_and_recovery_kits(mut ctx: Ctx) {
+    let alice = user(&mut ctx, "alice").await;
+    let bob = user(&mut ctx, "bob").await;
+    let own = vault(&mut ctx, &alice, "Own").await;
+    // Bob shares a vault with Alice: her row holds his grant, which a
+    // rotation of her account key leaves alone (it is sealed to her
+    // identity, which is kept).
+    let shared = vault(&mut ctx, &bob, "Bob's").await;
+    let grant = bob
+        .acct
+        .grant_vault(
+            &shared,
+            alice.acct.public_identity(),
+            Role::Viewer,
+            &mut ctx.rng,
+        )
+        .unwrap();
+    ctx.store
+        .add_member(
+            bob.id,
+            shared.vault_id(),
+            alice.id,
+            Role::Viewer,
+            &[MemberKey::Grant(grant.clone())],
+            None,
+        )
+        .await
+        .unwrap();
+    let policy = KdfPolicy::PERMISSIVE_TEST_ONLY;
+
+    // A recovery kit must name the account and hold its current generation.
+    let (kit_key, kit) = alice.acct.create_recovery_kit(&mut ctx.rng).unwrap();
+    let mut wrong_gen = kit.clone();
+    wrong_gen.generation = 2;
+    assert!(matches!(
+        ctx.store.set_recovery(alice.id, &wrong_gen, None).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        ctx.store.set_recovery(bob.id, &kit, None).await,
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(ctx.store.recovery(alice.id).await.unwrap().is_none());
+    ctx.store.set_recovery(alice.id, &kit, None).await.unwrap();
+    let (id, found) = ctx
+        .store
+        .recovery_by_identifier(&alice.identifier)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, alice.id);
+    assert!(found.check_auth_token(&kit_key.auth_token()));
+    assert!(
+        ctx.store
+            .recovery_by_identifier(&bob.identifier)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        ctx.store
+            .recovery_by_identifier("nobody@example.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let mut sessions = Vec::new();
+    for i in 0..2u8 {
+        let id = SessionId::generate(&mut ctx.rng);
+        ctx.store
+            .create_session(
+                alice.id,
+                &NewSession {
+                    id,
+                    refresh: TokenHash::of(&[i + 40; 32]),
+                    expires_at: i64::MAX,
+                },
+            )
+            .await
+            .unwrap();
+        sessions.push(id);
+    }
+    let keep = sessions[0];
+    let stored = ctx.store.account(alice.id).await.unwrap().record;
+    let (own_feed, _) = pull_all(&ctx.store, alice.id, None, 100).await;
+    let own_wraps: Vec<WrappedVaultKey> = own_feed
+        .iter()
+        .flat_map(|c| match c {
+            Change::Vault { keys, .. } => keys.clone(),
+            _ => vec![],
+        })
+        .filter_map(|k| match k {
+            MemberKey::Wrapped(w) => Some(w),
+            MemberKey::Grant(_) => None,
+        })
+        .collect();
+    assert_eq!(own_wraps.len(), 1);
+    let (new, change) = alice
+        .acct
+        .rotate_account_key(&stored, "pw", None, &policy, &own_wraps, &mut ctx.rng)
+        .unwrap();
+
+    // Bad change sets are refused and change nothing.
+    let mut missing = change.clone();
+    missing.vault_keys.clear();
+    assert!(matches!(
+        ctx.store
+            .rotate_account_key(alice.id, &missing, None, Some(keep), None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut extra = change.clone();
+    extra
+        .vault_keys
+        .push(new.wrap_vault_key(&shared, &mut ctx.rng).unwrap());
+    assert!(matches!(
+        ctx.store
+            .rotate_account_key(alice.id, &extra, None, Some(keep), None)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        ctx.store
+            .rotate_account_key(alice.id, &change, Some(&kit), Some(keep), None)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        ctx.store
+            .rotate_account_key(bob.id, &change, None, None, None)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(ctx.store.account(alice.id).await.unwrap().record, stored);
+    assert_eq!(
+        ctx.store.recovery(alice.id).await.unwrap(),
+        Some(kit.clone())
+    );
+    for s in &sessions {
+        assert!(
+            ctx.store
+                .session(alice.id, *s)
+                .await
+                .unwrap()
+                .unwrap()
+                .is_active(1)
+        );
+    }
+
+    // Applied: the record, the vault key wraps and the kit in one step.
+    let (kit2_key, kit2) = new.create_recovery_kit(&mut ctx.rng).unwrap();
+    ctx.store
+        .rotate_account_key(alice.id, &change, Some(&kit2), Some(keep), None)
+        .await
+        .unwrap();
+    let record = ctx.store.account(alice.id).await.unwrap().record;
+    assert_eq!(record, change.record);
+    assert_eq!(record.key_generation, 2);
+    let (feed, _) = pull_all(&ctx.store, alice.id, None, 100).await;
+    let mut opened = 0;
+    for c in &feed {
+        let Change::Vault { vault, keys, .. } = c else {
+            continue;
+        };
+        for k in keys {
+            match k {
+                MemberKey::Wrapped(w) => {
+                    assert_eq!(new.unwrap_vault_key(w).unwrap(), own);
+                    // The old account key opens none of the new wraps.
+                    assert!(alice.acct.unwrap_vault_key(w).is_err());
+                    opened += 1;
+                }
+                MemberKey::Grant(g) => {
+                    assert_eq!(*vault, shared.vault_id());
+                    assert_eq!(g, &grant);
+                    assert_eq!(
+                        new.open_grant(g, bob.acct.public_identity()).unwrap(),
+                        shared
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(opened, 1);
+    assert!(record.unlock("pw", None, &policy).is_ok());
+    assert!(
+        record
+            .unlock_with_account_key(alice.acct.account_key().clone())
+            .is_err()
+    );
+    // The old kit is gone, the new one is in place; the other session ended.
+    assert_eq!(
+        ctx.store.recovery(alice.id).await.unwrap(),
+        Some(kit2.clone())
+    );
+    assert!(kit2.recover(&kit2_key, &record).is_ok());
+    assert!(matches!(
+        kit.recover(&kit_key, &record),
+        Err(vault_core::Error::StaleWrap(_))
+    ));
+    assert!(
+        ctx.store
+            .session(alice.id, keep)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active(1)
+    );
+    assert!(
+        !ctx.store
+            .session(alice.id, sessions[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active(1)
+    );
+
+    // A replayed change set is a conflict; so is a password change made
+    // from the old record (it would roll the rotation back).
+    assert!(matches!(
+        ctx.store
+            .rotate_account_key(alice.id, &change, None, Some(keep), None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let old_pw = alice
+        .acct
+        .change_password(
+            &stored,
+            "pw2",
+            None,
+            KdfParams::INSECURE_TEST_ONLY,
+            &mut ctx.rng,
+        )
+        .unwrap();
+    let auth = AuthRecord::Opaque(Box::new(opaque_record(
+        &ctx.setup,
+        &alice.identifier,
+        &old_pw.auth_key,
+    )));
+    assert!(matches!(
+        ctx.store
+            .replace_credentials(alice.id, &old_pw.encrypted, &auth, Some(keep), None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(ctx.store.account(alice.id).await.unwrap().record, record);
+    // Removing the kit works once.
+    assert!(ctx.store.remove_recovery(alice.id, None).await.unwrap());
+    assert!(!ctx.store.remove_recovery(alice.id, None).await.unwrap());
+}
+
 async fn rls_user_a_cannot_touch_user_b(mut ctx: Ctx) {
     let a = user(&mut ctx, "a").await;
     let b = user(&mut ctx, "b").await;
@@ -2399,6 +2652,18 @@ async fn rls_user_a_cannot_touch_user_b(mut ctx: Ctx) {
         .audit_append(&AuditEvent::new(Some(b.id), AuditAction::Login))
         .await
         .unwrap();
+    let (_, b_kit) = b.acct.create_recovery_kit(&mut ctx.rng).unwrap();
+    ctx.store.set_recovery(b.id, &b_kit, None).await.unwrap();
+    // B names a third user (not A) as its emergency contact.
+    let c = user(&mut ctx, "c").await;
+    let c_grant = b
+        .acct
+        .grant_vault(&vb, c.acct.public_identity(), Role::Viewer, &mut ctx.rng)
+        .unwrap();
+    ctx.store
+        .set_emergency_contact(b.id, c.id, 1000, &[c_grant], None)
+        .await
+        .unwrap();
 
     let (bid, vbid, shid) = (
         b.id.to_string(),
@@ -2433,6 +2698,16 @@ async fn rls_user_a_cannot_touch_user_b(mut ctx: Ctx) {
             "login_states",
             format!("login_id = '{lb}'"),
             "expires_at = expires_at",
+        ),
+        (
+            "recovery_wraps",
+            format!("account_id = '{bid}'"),
+            "created_at = created_at",
+        ),
+        (
+            "emergency_access",
+            format!("owner_id = '{bid}'"),
+            "updated_at = updated_at",
         ),
         (
             "audit_log",
@@ -2561,7 +2836,8 @@ async fn rls_user_a_cannot_touch_user_b(mut ctx: Ctx) {
             checks += 1;
         }
     }
-    assert_eq!(checks, 11 * 2 + 9);
+    // Every table with no scope (twice), and all but the two clocks as A.
+    assert_eq!(checks, b_rows.len() * 2 + b_rows.len() - 2);
 
     // A cannot put rows into B's tenancy either.
     let now = 1;
@@ -2883,6 +3159,7 @@ fn main() {
     let shared = tests![
         accounts_register_look_up_and_refuse_duplicates,
         credentials_replace_atomically_and_revoke_other_sessions,
+        account_rotation_and_recovery_kits,
         vaults_and_members,
         cas_writes_follow_the_revision_rules,
         cas_concurrent_writers_exactly_one_wins,

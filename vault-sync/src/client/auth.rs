@@ -80,7 +80,7 @@ async fn pake(
 }
 
 /// A new login record (SRP verifier or OPAQUE record) for `auth_key`.
-async fn auth_record(
+pub(super) async fn auth_record(
     api: &ApiClient,
     identifier: &str,
     auth_key: &SymmetricKey,
@@ -127,8 +127,40 @@ async fn derive(
     Ok((pre, kdf, keys))
 }
 
+/// Refuses a record of an older account key generation than one this
+/// device has seen: a server replaying the record from before an account
+/// key rotation would otherwise bring the old (possibly compromised) key
+/// back into use.
+pub(super) fn check_not_older(
+    known: &vault_core::EncryptedAccount,
+    fetched: &vault_core::EncryptedAccount,
+) -> ClientResult<()> {
+    if fetched.key_generation < known.key_generation {
+        return Err(ClientError::Crypto(vault_core::Error::StaleWrap(
+            "account record from the server",
+        )));
+    }
+    Ok(())
+}
+
+/// This device's record of the account it is now signed in to.
+pub(super) fn fresh_device_info(
+    server_url: String,
+    identifier: &str,
+    body: &api::AccountBody,
+    protocol: LoginProtocol,
+) -> DeviceInfo {
+    DeviceInfo {
+        server_url,
+        identifier: identifier.to_owned(),
+        account: body.account,
+        protocol,
+        record: body.record.clone(),
+    }
+}
+
 /// Fetches the account record and checks it belongs to the session.
-async fn fetch_account(
+pub(super) async fn fetch_account(
     api: &ApiClient,
     tokens: &api::SessionTokens,
     identifier: &str,
@@ -258,12 +290,13 @@ impl Device {
         let (tokens, protocol) = pake(&api, identifier, &keys.auth_key, pre.srp()).await?;
         api.set_session(Some(tokens.clone())).await;
         let body = fetch_account(&api, &tokens, identifier).await?;
-        if let Some(i) = &self.info
-            && i.account != body.account
-        {
-            return Err(ClientError::WrongDevice(
-                "this device directory belongs to another account: log out first".into(),
-            ));
+        if let Some(i) = &self.info {
+            if i.account != body.account {
+                return Err(ClientError::WrongDevice(
+                    "this device directory belongs to another account: log out first".into(),
+                ));
+            }
+            check_not_older(&i.record, &body.record)?;
         }
         if LoginProtocol::parse(&body.protocol)? != protocol {
             return Err(ClientError::Protocol(
@@ -319,8 +352,22 @@ impl UnlockedDevice {
     ) -> ClientResult<()> {
         let params = params.unwrap_or(self.info.record.kdf.params);
         self.options.kdf_policy.check(&params)?;
+        let (pre, body) = self.fresh_login(current).await?;
+        self.set_new_password(pre, body.record, new_password, params)
+            .await
+    }
+
+    /// Logs in again with the password (the server wants a recent login
+    /// before credentials or keys change, and this proves the password),
+    /// and returns the pre-login answer and the current account record,
+    /// checked to open with the password and to hold the account key in
+    /// memory (so a server cannot slip in an older or foreign record).
+    pub(super) async fn fresh_login(
+        &mut self,
+        password: &str,
+    ) -> ClientResult<(PreloginResponse, api::AccountBody)> {
         let identifier = self.info.identifier.clone();
-        let (pre, _kdf, keys) = derive(&self.api, &identifier, current, &self.options).await?;
+        let (pre, _kdf, keys) = derive(&self.api, &identifier, password, &self.options).await?;
         let (tokens, protocol) = pake(&self.api, &identifier, &keys.auth_key, pre.srp()).await?;
         if tokens.account != self.info.account || protocol != self.info.protocol {
             return Err(ClientError::Protocol(
@@ -330,10 +377,28 @@ impl UnlockedDevice {
         self.api.set_session(Some(tokens.clone())).await;
         self.replica.set_session(Some(&tokens)).await?;
         let body = fetch_account(&self.api, &tokens, &identifier).await?;
-        // The current record must open with the current password.
-        body.record.unlock_with_kek(&keys.kek)?;
+        check_not_older(&self.info.record, &body.record)?;
+        // The current record must open with the password, to our key.
+        let opened = body.record.unlock_with_kek(&keys.kek)?;
+        if opened.account_key() != self.account.account_key() {
+            return Err(ClientError::Protocol(
+                "the account key changed on another device: log in again".into(),
+            ));
+        }
+        Ok((pre, body))
+    }
+
+    /// Re-wraps the account key under `new_password` and replaces the
+    /// record and login record on the server (password change, recovery).
+    pub(super) async fn set_new_password(
+        &mut self,
+        pre: PreloginResponse,
+        record: vault_core::EncryptedAccount,
+        new_password: &str,
+        params: KdfParams,
+    ) -> ClientResult<()> {
+        let identifier = self.info.identifier.clone();
         let account = self.account.clone();
-        let record = body.record.clone();
         let new_password = Zeroizing::new(new_password.to_owned());
         let secret_key = self.options.secret_key.clone();
         let creds = super::blocking(move || {

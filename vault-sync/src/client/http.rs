@@ -28,6 +28,9 @@ use vault_core::prelogin::{PreloginRequest, PreloginResponse};
 use vault_core::sync::wire::{Cursor, ItemState, PullPage, PushRequest, PushResponse};
 use vault_core::{AccountId, ItemId, VaultId};
 
+// Emergency access calls (`http/emergency.rs`).
+mod emergency;
+
 /// Largest answer the client reads (a feed page of large items fits).
 const MAX_RESPONSE_BYTES: usize = 128 << 20;
 /// Refresh this long before the access token's stated expiry.
@@ -568,6 +571,46 @@ impl ApiClient {
             .send_authed(Method::PUT, paths::CREDENTIALS, &[], json_body(req)?)
             .await?;
         parse(&b, "credentials")
+    }
+
+    /// `GET /v1/account/recovery`: the stored recovery kit wrap, if any.
+    pub async fn recovery_kit(&self) -> ClientResult<api::RecoveryKitStatus> {
+        let b = self
+            .send_authed(Method::GET, paths::RECOVERY_KIT, &[], Body::None)
+            .await?;
+        parse(&b, "recovery kit")
+    }
+
+    /// `PUT /v1/account/recovery`: set up or replace the recovery kit.
+    pub async fn put_recovery_kit(&self, req: &api::RecoveryKitBody) -> ClientResult<()> {
+        self.send_authed(Method::PUT, paths::RECOVERY_KIT, &[], json_body(req)?)
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /v1/account/recovery`.
+    pub async fn delete_recovery_kit(&self) -> ClientResult<()> {
+        self.send_authed(Method::DELETE, paths::RECOVERY_KIT, &[], Body::None)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /v1/recovery/login`: log in with the recovery kit's token.
+    pub async fn recovery_login(
+        &self,
+        req: &api::RecoveryLoginRequest,
+    ) -> ClientResult<api::RecoveryLoginDone> {
+        let b = self
+            .send_public(Method::POST, paths::RECOVERY_LOGIN, json_body(req)?)
+            .await?;
+        parse(&b, "recovery login")
+    }
+
+    /// `POST /v1/account/rotate`: apply an account key rotation.
+    pub async fn rotate_account(&self, req: &api::AccountRotateRequest) -> ClientResult<()> {
+        self.send_authed(Method::POST, paths::ACCOUNT_ROTATE, &[], json_body(req)?)
+            .await
+            .map(drop)
     }
 
     /// `GET /v1/directory?identifier=…`.

@@ -17,6 +17,8 @@
 //!            ◀──────────── lock() ───────  sync · watch                            (online)
 //!                                          create_vault · share · unshare · members (online)
 //!                                          change_password · logout · logout_all    (online)
+//!                                          create_recovery_kit · rotate_account_key (online)
+//!            ──recover(words, new password)▶ (forgotten password, online)
 //! ```
 //!
 //! What is stored where: the server and the replica hold only ciphertext,
@@ -70,13 +72,16 @@
 
 mod auth;
 mod device;
+mod emergency;
 mod error;
 mod http;
+mod lifecycle;
 mod ops;
 pub mod replica;
 mod sync;
 
 pub use device::{ClientOptions, Device, UnlockedDevice, encode_session_key, parse_session_key};
+pub use emergency::{EmergencyAccess, EmergencyOverview, EmergencyRelease, EmergencyState};
 pub use error::{ClientError, ClientResult, Fault};
 pub use http::{ApiClient, EventStream, HttpOptions, ItemWrite, ServerEvent};
 pub use ops::{ItemSummary, MemberInfo, VaultSummary};

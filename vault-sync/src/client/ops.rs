@@ -481,6 +481,8 @@ impl UnlockedDevice {
                 Ok(v) => {
                     let mut report = super::sync::SyncReport::default();
                     self.pull(&mut report).await?;
+                    // Emergency grants of the old key would release nothing.
+                    self.after_rotation(vault).await;
                     return Ok(v);
                 }
                 Err(ClientError::Rejected {

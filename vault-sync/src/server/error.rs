@@ -38,6 +38,18 @@ pub enum ApiError {
     Internal(String),
     /// 503: a dependency is down; detail is logged, never sent.
     Unavailable(String),
+    /// A refusal with its own stable code (e.g. 409 `emergency_waiting`),
+    /// optionally with the seconds to wait (`retry_after`, `Retry-After`).
+    Coded {
+        /// HTTP status (a 4xx).
+        status: StatusCode,
+        /// The stable code.
+        code: &'static str,
+        /// For people (never a secret).
+        message: String,
+        /// Seconds to wait before trying again, if that helps.
+        retry_after: Option<u64>,
+    },
 }
 
 impl ApiError {
@@ -88,6 +100,12 @@ impl ApiError {
                 "unavailable",
                 "the service is temporarily unavailable".into(),
             ),
+            ApiError::Coded {
+                status,
+                code,
+                message,
+                ..
+            } => (*status, *code, message.clone()),
         }
     }
 }
@@ -124,6 +142,7 @@ impl IntoResponse for ApiError {
         let (current, retry_after) = match self {
             ApiError::Conflict(_, cur) => (cur.map(|b| *b), None),
             ApiError::RateLimited(s) => (None, Some(s)),
+            ApiError::Coded { retry_after, .. } => (None, retry_after),
             _ => (None, None),
         };
         let body = ErrorBody {

@@ -99,6 +99,9 @@ pub struct ServerConfig {
     pub default_page: usize,
     /// Login throttle.
     pub limits: LimitConfig,
+    /// Shortest waiting period an owner may give an emergency contact
+    /// (default 24 h; the longest is 90 days).
+    pub emergency_min_wait: Duration,
 }
 
 impl Default for ServerConfig {
@@ -115,6 +118,7 @@ impl Default for ServerConfig {
             session_cache_ttl: Duration::from_secs(30),
             default_page: 500,
             limits: LimitConfig::default(),
+            emergency_min_wait: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -433,6 +437,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(crate::api::paths::LOGOUT_ALL, post(auth::logout_all))
         .route(crate::api::paths::ACCOUNT, get(auth::account))
         .route(crate::api::paths::CREDENTIALS, put(auth::credentials))
+        .route(
+            crate::api::paths::RECOVERY_KIT,
+            get(lifecycle::get_recovery)
+                .put(lifecycle::put_recovery)
+                .delete(lifecycle::delete_recovery),
+        )
+        .route(
+            crate::api::paths::RECOVERY_LOGIN,
+            post(lifecycle::recovery_login),
+        )
+        .route(
+            crate::api::paths::ACCOUNT_ROTATE,
+            post(lifecycle::rotate_account),
+        )
         .route(crate::api::paths::DIRECTORY, get(data::directory))
         .route(crate::api::paths::VAULTS, post(data::create_vault))
         .route(crate::api::paths::MEMBERS, get(data::members))
@@ -454,6 +472,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(crate::api::paths::READYZ, get(ops::readyz))
         .route(crate::api::paths::METRICS, get(ops::metrics))
         .route(crate::api::paths::OPENAPI, get(ops::openapi))
+        .route(crate::api::paths::EMERGENCY, get(emergency::list))
+        .route(
+            crate::api::paths::EMERGENCY_CONTACT,
+            put(emergency::put_contact).delete(emergency::remove_contact),
+        )
+        .route(crate::api::paths::EMERGENCY_CANCEL, post(emergency::cancel))
+        .route(
+            crate::api::paths::EMERGENCY_REQUEST,
+            post(emergency::request),
+        )
+        .route(crate::api::paths::EMERGENCY_CLAIM, post(emergency::claim))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed);
     api.layer(axum::middleware::from_fn(run_to_completion))

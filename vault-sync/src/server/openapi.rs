@@ -5,7 +5,8 @@
 //! as `object`: their exact shapes are specified in `docs/format.md` and
 //! `docs/protocol.md`, and they validate themselves when parsed.
 
-use super::handlers::{auth, data, events, ops};
+use super::handlers::emergency;
+use super::handlers::{auth, data, events, lifecycle, ops};
 use crate::api::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -33,15 +34,22 @@ impl Modify for Bearer {
         data::directory, data::create_vault, data::members, data::put_member, data::remove_member,
         data::rotate, data::get_item, data::put_item, data::delete_item, data::changes, data::push,
         events::events, ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        emergency::list, emergency::put_contact, emergency::remove_contact, emergency::cancel,
+        emergency::request, emergency::claim,
+        lifecycle::get_recovery, lifecycle::put_recovery, lifecycle::delete_recovery,
+        lifecycle::recovery_login, lifecycle::rotate_account,
     ),
     components(schemas(
         ErrorBody, AuthRecordBody, OpaqueRegisterStart, OpaqueRegisterStarted, RegisterRequest,
+        PutEmergencyContactRequest, EmergencyVaultBody, EmergencyEntryBody, EmergencyListBody,
+        EmergencyClaimed,
         Registered, SrpLoginStart, SrpLoginChallenge, SrpLoginFinish, SrpLoginDone,
         OpaqueLoginStart, OpaqueLoginChallenge, OpaqueLoginFinish, OpaqueLoginDone, SessionTokens,
         RefreshRequest, LogoutAllRequest, LoggedOut, AccountBody, CredentialsRequest,
         CredentialsChanged, DirectoryBody, CreateVaultRequest, VaultCreated, MemberBody,
         MembersBody, PutMemberRequest, RotationMemberKeys, RotateRequest, PutItemRequest,
-        ItemWritten, HealthBody,
+        ItemWritten, HealthBody, RecoveryKitBody, RecoveryKitStatus, RecoveryLoginRequest,
+        RecoveryLoginDone, AccountRotateRequest,
     )),
     modifiers(&Bearer),
 )]
@@ -81,6 +89,11 @@ mod tests {
             paths::READYZ,
             paths::METRICS,
             paths::OPENAPI,
+            paths::EMERGENCY,
+            paths::EMERGENCY_CONTACT,
+            paths::EMERGENCY_CANCEL,
+            paths::EMERGENCY_REQUEST,
+            paths::EMERGENCY_CLAIM,
         ] {
             assert!(
                 paths.contains_key(p),

@@ -16,6 +16,7 @@
 //! | `sessions` | SHA-256 of the current and previous refresh token, expiry, revocation | `account_id` |
 //! | `login_states` | PAKE server state between two messages, sealed (XChaCha20-Poly1305 under the state key), expiry | the random `login_id` |
 //! | `audit_log`, `audit_head` | append-only, hash-chained events ([`audit`]) | `actor` / `subject` |
+//! | `emergency_access` | an owner's emergency contact: wait, state, when asked, `VaultGrant`s JSON ([`emergency`]) | `owner_id` (writes) / `contact_id` (its two steps) |
 //! | `feed_clock` | the feed sequence counter | — |
 //!
 //! # The feed
@@ -60,11 +61,13 @@
 
 pub mod audit;
 mod cursor;
+pub mod emergency;
 pub mod error;
 pub mod postgres;
 mod sqlite;
 pub mod types;
 
+pub use emergency::{EmergencyClaim, EmergencyEntry, EmergencyState, EmergencyStatus};
 pub use error::{BackendError, Result, StoreError};
 pub use postgres::{PgAdmin, check_rls_posture};
 pub use types::*;
@@ -255,7 +258,7 @@ impl Store {
     }
 
     /// Replaces the account record and the login record together (password
-    /// change, account-key rotation), bumps the credentials version and
+    /// change, recovery), bumps the credentials version and
     /// revokes every session but `keep_session`, in one transaction. The
     /// public identity must not change. Returns the new credentials version.
     pub async fn replace_credentials(
@@ -267,6 +270,53 @@ impl Store {
         remote: Option<&str>,
     ) -> Result<i64> {
         dispatch!(self.replace_credentials(me, record, auth, keep_session, remote))
+    }
+
+    /// Sets or replaces the recovery kit (it must hold the current account
+    /// key generation).
+    pub async fn set_recovery(
+        &self,
+        me: AccountId,
+        wrap: &vault_core::RecoveryWrap,
+        remote: Option<&str>,
+    ) -> Result<()> {
+        dispatch!(self.set_recovery(me, wrap, remote))
+    }
+
+    /// Removes the recovery kit; returns whether there was one.
+    pub async fn remove_recovery(&self, me: AccountId, remote: Option<&str>) -> Result<bool> {
+        dispatch!(self.remove_recovery(me, remote))
+    }
+
+    /// The account's recovery kit, if any.
+    pub async fn recovery(&self, me: AccountId) -> Result<Option<vault_core::RecoveryWrap>> {
+        dispatch!(self.recovery(me))
+    }
+
+    /// Before a recovery login: the account of `identifier` and its kit
+    /// (`None` if either is missing).
+    pub async fn recovery_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<(AccountId, vault_core::RecoveryWrap)>> {
+        dispatch!(self.recovery_by_identifier(identifier))
+    }
+
+    /// Applies an account key rotation change set all-or-nothing (see
+    /// [`vault_core::rotation`]): the next-generation record, every vault
+    /// key wrap of the account replaced, the recovery kit replaced by
+    /// `recovery` or removed, every session but `keep_session` ended. A
+    /// change set made from an older generation (a replay) is a
+    /// [`StoreError::Conflict`].
+    pub async fn rotate_account_key(
+        &self,
+        me: AccountId,
+        change: &vault_core::AccountKeyRotation,
+        recovery: Option<&vault_core::RecoveryWrap>,
+        keep_session: Option<SessionId>,
+        remote: Option<&str>,
+    ) -> Result<()> {
+        dispatch!(self.rotate_account_key(me, change, recovery, keep_session, remote))
     }
 
     /// One directory entry, named exactly (no listing or search).

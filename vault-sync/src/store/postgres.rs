@@ -45,6 +45,7 @@ pub const TABLES: &[&str] = &[
     "accounts",
     "audit_head",
     "audit_log",
+    "emergency_access",
     "feed_clock",
     "identities",
     "items",
@@ -252,6 +253,8 @@ impl PgAdmin {
             ),
             format!("GRANT SELECT, INSERT, UPDATE, DELETE ON sessions TO {role}"),
             format!("GRANT SELECT, INSERT, DELETE ON login_states TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON emergency_access TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON recovery_wraps TO {role}"),
             format!("GRANT SELECT, UPDATE ON feed_clock, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_log TO {role}"),
         ] {

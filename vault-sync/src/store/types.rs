@@ -348,6 +348,24 @@ pub enum AuditAction {
     MemberRemove,
     /// The vault key was rotated.
     VaultRotate,
+    /// A recovery kit was set up or replaced.
+    RecoverySet,
+    /// The recovery kit was removed.
+    RecoveryRemove,
+    /// A login with the recovery kit (forgotten password).
+    RecoveryLogin,
+    /// The account key was rotated (one change set).
+    AccountRotate,
+    /// An emergency contact was named or changed.
+    EmergencySet,
+    /// An emergency contact was removed.
+    EmergencyRemove,
+    /// An emergency contact asked for access (the wait starts).
+    EmergencyRequest,
+    /// The owner cancelled an emergency request.
+    EmergencyCancel,
+    /// An emergency request expired and its grants were released.
+    EmergencyRelease,
 }
 
 impl AuditAction {
@@ -364,6 +382,15 @@ impl AuditAction {
             AuditAction::MemberAdd => "member.add",
             AuditAction::MemberRemove => "member.remove",
             AuditAction::VaultRotate => "vault.rotate",
+            AuditAction::RecoverySet => "recovery.set",
+            AuditAction::RecoveryRemove => "recovery.remove",
+            AuditAction::RecoveryLogin => "recovery.login",
+            AuditAction::AccountRotate => "account.rotate",
+            AuditAction::EmergencySet => "emergency.set",
+            AuditAction::EmergencyRemove => "emergency.remove",
+            AuditAction::EmergencyRequest => "emergency.request",
+            AuditAction::EmergencyCancel => "emergency.cancel",
+            AuditAction::EmergencyRelease => "emergency.release",
         }
     }
 }

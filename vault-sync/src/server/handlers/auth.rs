@@ -37,6 +37,23 @@ fn ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Refuses unless the session logged in (with the password or the
+/// recovery kit) within `fresh_login`: changing credentials or keys must
+/// not be possible with a stolen long-lived refresh token alone.
+pub(crate) async fn require_fresh_login(st: &AppState, auth: &Auth) -> ApiResult<()> {
+    let session = st
+        .store
+        .session(auth.account, auth.session)
+        .await?
+        .ok_or(ApiError::Unauthorized("the session has ended"))?;
+    if now_ms().saturating_sub(session.created_at) > ms(st.config.fresh_login) {
+        return Err(ApiError::Forbidden(
+            "changing credentials or keys needs a fresh login: log in again",
+        ));
+    }
+    Ok(())
+}
+
 /// Pre-login: the account's KDF config (and SRP salt), or the deterministic
 /// fake for an unknown identifier.
 #[utoipa::path(post, path = "/v1/prelogin", tag = "auth",
@@ -200,9 +217,11 @@ async fn take_login(
     Ok((state.account, identifier, inner))
 }
 
-/// Records a failed login: throttle, audit, metrics.
-async fn login_failed(
+/// Records a failed login: throttle, audit (`action`: a password or a
+/// recovery login), metrics.
+pub(crate) async fn login_failed(
     st: &AppState,
+    action: AuditAction,
     protocol: &'static str,
     account: Option<AccountId>,
     identifier: &str,
@@ -217,7 +236,7 @@ async fn login_failed(
     {
         return ApiError::Unavailable(e.to_string());
     }
-    let mut ev = AuditEvent::new(None, AuditAction::Login);
+    let mut ev = AuditEvent::new(None, action);
     ev.subject = account;
     ev.remote = remote.map(str::to_owned);
     ev.outcome = AuditOutcome::Denied;
@@ -227,9 +246,11 @@ async fn login_failed(
     ApiError::AuthenticationFailed
 }
 
-/// Starts a session after a successful login.
-async fn login_succeeded(
+/// Starts a session after a successful login (`action`: a password or a
+/// recovery login).
+pub(crate) async fn login_succeeded(
     st: &AppState,
+    action: AuditAction,
     protocol: &'static str,
     account: AccountId,
     identifier: &str,
@@ -258,7 +279,7 @@ async fn login_succeeded(
             },
         )
         .await?;
-    let mut ev = AuditEvent::new(Some(account), AuditAction::Login);
+    let mut ev = AuditEvent::new(Some(account), action);
     ev.remote = remote.map(str::to_owned);
     st.store.audit_append(&ev).await?;
     Ok(tokens_for(st, account, &session, String::clone(&refresh)))
@@ -342,11 +363,27 @@ pub async fn srp_finish(
     let (server_proof, _key) = match (server.finish(&req.proof), account) {
         (Ok(done), Some(_)) => done,
         _ => {
-            return Err(login_failed(&st, "srp", account, &identifier, remote.as_deref()).await);
+            return Err(login_failed(
+                &st,
+                AuditAction::Login,
+                "srp",
+                account,
+                &identifier,
+                remote.as_deref(),
+            )
+            .await);
         }
     };
     let account = account.ok_or(ApiError::AuthenticationFailed)?;
-    let session = login_succeeded(&st, "srp", account, &identifier, remote.as_deref()).await?;
+    let session = login_succeeded(
+        &st,
+        AuditAction::Login,
+        "srp",
+        account,
+        &identifier,
+        remote.as_deref(),
+    )
+    .await?;
     Ok(Json(SrpLoginDone {
         server_proof,
         session,
@@ -409,10 +446,26 @@ pub async fn opaque_finish(
     let account = match (server.finish(&req.ke3), account) {
         (Ok(_key), Some(a)) => a,
         _ => {
-            return Err(login_failed(&st, "opaque", account, &identifier, remote.as_deref()).await);
+            return Err(login_failed(
+                &st,
+                AuditAction::Login,
+                "opaque",
+                account,
+                &identifier,
+                remote.as_deref(),
+            )
+            .await);
         }
     };
-    let session = login_succeeded(&st, "opaque", account, &identifier, remote.as_deref()).await?;
+    let session = login_succeeded(
+        &st,
+        AuditAction::Login,
+        "opaque",
+        account,
+        &identifier,
+        remote.as_deref(),
+    )
+    .await?;
     Ok(Json(OpaqueLoginDone { session }))
 }
 
@@ -505,14 +558,17 @@ pub async fn logout_all(
 #[utoipa::path(get, path = "/v1/account", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = AccountBody), (status = 401, body = ErrorBody)))]
 pub async fn account(State(st): State<Arc<AppState>>, auth: Auth) -> ApiResult<Json<AccountBody>> {
-    let a = st.store.account(auth.account).await?;
-    Ok(Json(AccountBody {
+    Ok(Json(account_body(st.store.account(auth.account).await?)))
+}
+
+pub(crate) fn account_body(a: AccountRecord) -> AccountBody {
+    AccountBody {
         account: a.account,
         identifier: a.identifier,
         record: a.record,
         protocol: a.auth.protocol().as_str().into(),
         credentials_version: a.credentials_version,
-    }))
+    }
 }
 
 /// Replaces the account record and login record together (password
@@ -526,16 +582,7 @@ pub async fn credentials(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<CredentialsRequest>,
 ) -> ApiResult<Json<CredentialsChanged>> {
-    let session = st
-        .store
-        .session(auth.account, auth.session)
-        .await?
-        .ok_or(ApiError::Unauthorized("the session has ended"))?;
-    if now_ms().saturating_sub(session.created_at) > ms(st.config.fresh_login) {
-        return Err(ApiError::Forbidden(
-            "changing credentials needs a fresh login: log in again",
-        ));
-    }
+    require_fresh_login(&st, &auth).await?;
     let auth_record = match req.auth {
         AuthRecordBody::Srp(r) => AuthRecord::Srp(r),
         AuthRecordBody::Opaque(r) => AuthRecord::Opaque(r),

@@ -2,5 +2,7 @@
 
 pub mod auth;
 pub mod data;
+pub mod emergency;
 pub mod events;
+pub mod lifecycle;
 pub mod ops;
