@@ -137,6 +137,14 @@ def context(d):
         return C.ITEM_OVERVIEW(vault=d["vault"], item=d["item"], revision=d["revision"])
     if k == "item_details":
         return C.ITEM_DETAILS(vault=d["vault"], item=d["item"], revision=d["revision"])
+    if k == "account_key_generation":
+        return C.ACCOUNT_KEY_GENERATION(account=d["account"], generation=d["generation"])
+    if k == "device_unlock":
+        return C.DEVICE_UNLOCK(account=d["account"], device=d["device"], generation=d["generation"])
+    if k == "pin_unlock":
+        return C.PIN_UNLOCK(account=d["account"], device=d["device"], generation=d["generation"])
+    if k == "recovery_key":
+        return C.RECOVERY_KEY(account=d["account"], generation=d["generation"])
     raise AssertionError(f"unknown context kind {k}")
 
 
@@ -467,11 +475,167 @@ def t_prelogin(vec):
     eq(srp.salt, b64url(vec["srp_response"]["srp"]["salt"]), "srp salt")
 
 
+def t_lifecycle(vec):
+    """lifecycle.json: quick unlock, recovery kit, account key rotation (`case` names the replay)."""
+    name, case = vec["name"], vec["case"]
+    eq(is_fail(vec), "error" in vec, "fail_* vectors carry an error")
+
+    def record(d):
+        return v.encrypted_account_from_json(js(d))
+
+    def unlocked(rec, key_hex):
+        return record(rec).unlock_with_account_key(v.SymmetricKey.from_bytes(unhex(key_hex)))
+
+    def opt_key(h):
+        return v.SymmetricKey.from_bytes(unhex(h)) if h else None
+
+    def key_hex(a):
+        return a.account_key().expose_secret().hex()
+
+    if case == "context":
+        ctx = context(vec["context"])
+        alg = ALGORITHMS[vec["algorithm"]]
+        eq(ctx.kind(), vec["kind"], "kind")
+        eq(ctx.aad_bytes(1, alg).hex(), vec["aad_hex"], "aad")
+        key = v.SymmetricKey.from_bytes(unhex(vec["key_hex"]))
+        env = v.hazmat_seal_with_nonce(key, alg, ctx, unhex(vec["nonce_hex"]), unhex(vec["plaintext_hex"]))
+        eq(env.to_bytes().hex(), vec["envelope_hex"], "envelope")
+        eq(env.to_text(), vec["envelope_text"], "envelope text")
+        eq(env.open(key, ctx).hex(), vec["plaintext_hex"], "opened")
+    elif case == "device_unlock":
+        rec = record(vec["record"])
+        acct = unlocked(vec["record"], vec["account_key_hex"])
+        eq(acct.key_generation(), vec["record"].get("key_generation", 1), "key generation")
+        eq(rec.key_generation, vec["record"].get("key_generation", 1), "record key_generation")
+        rng = seeded(vec["seed_hex"])
+        if vec["generate_key"]:
+            e = acct.enable_device_unlock(vec["device"], rng)
+            key, wrap = e.device_key, e.wrap
+        else:
+            key = v.SymmetricKey.from_bytes(unhex(vec["device_key_hex"]))
+            wrap = acct.device_unlock_with_key(vec["device"], key, rng)
+        eq(key.expose_secret().hex(), vec["device_key_hex"], "device key")
+        eq(parsed(wrap.to_json()), vec["wrap"], "wrap")
+        stored = v.device_unlock_from_json(js(vec["wrap"]))
+        eq(stored, wrap, "parsed wrap")
+        eq(key_hex(stored.unlock(key, rec)), vec["account_key_hex"], "unlocked")
+    elif case == "pin_unlock":
+        rec = record(vec["record"])
+        acct = unlocked(vec["record"], vec["account_key_hex"])
+        wrap = acct.enable_pin_unlock(vec["device"], vec["pin"], kdf_params(vec["params"]),
+                                      opt_key(vec["device_secret_hex"]), vec["max_attempts"],
+                                      seeded(vec["seed_hex"]))
+        eq(parsed(wrap.to_json()), vec["wrap"], "wrap")
+        eq((wrap.device_bound(), wrap.max_attempts(), wrap.failed_attempts(), wrap.generation()),
+           (vec["device_secret_hex"] is not None, vec["max_attempts"], 0, vec["wrap"]["generation"]), "accessors")
+        eq((wrap.account(), wrap.device()), (vec["wrap"]["account"], vec["device"]), "ids")
+        eq(v.kdf_stretch(vec["pin"], b64url(vec["wrap"]["kdf"]["salt"]), kdf_params(vec["params"]))
+           .expose_secret().hex(), vec["stretched_hex"], "stretched PIN")
+        state = v.PinUnlock.from_json(js(vec["wrap"]))
+        for i, a in enumerate(vec["attempts"]):
+            out = {}
+
+            def attempt(a=a, out=out, state=state):
+                out["account"] = state.unlock(a["pin"], opt_key(a["device_secret_hex"]), rec, PERMISSIVE)
+            got = code(attempt)
+            if a["error"] is None:
+                eq(got, "NO ERROR", f"attempt {i}")
+                eq(key_hex(out["account"]), vec["account_key_hex"], f"attempt {i} key")
+            else:
+                eq(got, a["error"], f"attempt {i}")
+            eq(parsed(state.to_json()), a["state"], f"state after attempt {i}")
+            eq(state.is_erased(), a["state"]["wrapped"] is None, f"erased after attempt {i}")
+            eq(state.remaining_attempts(),
+               0 if a["state"]["wrapped"] is None else a["state"]["max_attempts"] - a["state"]["failed_attempts"],
+               f"remaining after attempt {i}")
+            # What the app persists after each attempt is what it reads back next time.
+            state = v.PinUnlock.from_json(js(a["state"]))
+    elif case == "recovery_kit":
+        rec = record(vec["record"])
+        acct = unlocked(vec["record"], vec["account_key_hex"])
+        kit = acct.create_recovery_kit(seeded(vec["seed_hex"]))
+        eq(kit.key.expose_secret().hex(), vec["recovery_key_hex"], "recovery key")
+        eq((kit.words, kit.key.to_words()), (vec["words"], vec["words"]), "words")
+        eq(parsed(kit.wrap.to_json()), vec["wrap"], "wrap")
+        eq(kit.key.auth_token().expose_secret().hex(), vec["auth_token_hex"], "auth token")
+        for t in vec["also_parses"]:
+            eq(v.RecoveryKey.from_words(t), kit.key, f"parses {t[:12]!r}")
+        stored = v.recovery_wrap_from_json(js(vec["wrap"]))
+        eq(stored, kit.wrap, "parsed wrap")
+        eq(stored.check_auth_token(kit.key.auth_token()), True, "auth token accepted")
+        eq(stored.check_auth_token(acct.account_key()), False, "other token refused")
+        eq(key_hex(v.recover_account(vec["words"], stored, rec)), vec["account_key_hex"], "recovered")
+        again = acct.recovery_wrap(v.RecoveryKey.from_words(vec["words"]), v.Rng.os())
+        eq(key_hex(again.recover(kit.key, rec)), vec["account_key_hex"], "a fresh wrap of the same key")
+    elif case == "recovery_words":
+        if is_fail(vec):
+            eq(code(lambda: v.RecoveryKey.from_words(vec["words"])), vec["error"], "error")
+            return
+        key = v.RecoveryKey.from_bytes(unhex(vec["recovery_key_hex"]))
+        eq(key.to_words(), vec["words"], "words")
+        eq(v.RecoveryKey.from_words(vec["words"]), key, "parsed")
+    elif case == "recovery_split":
+        key = v.RecoveryKey.from_bytes(unhex(vec["recovery_key_hex"]))
+        k = vec["threshold"]
+        shares = key.split(k, vec["shares"], seeded(vec["seed_hex"]))
+        eq([s.to_text() for s in shares], vec["share_texts"], "share texts")
+        eq([s.to_bytes().hex() for s in shares], vec["share_bytes_hex"], "share bytes")
+        texts = [v.Share.from_text(t) for t in vec["share_texts"]]
+        for i in range(len(texts) - k + 1):
+            back = v.RecoveryKey.combine(texts[i:i + k])
+            eq((back, back.to_words()), (key, vec["words"]), f"window {i}")
+    elif case == "rotation":
+        rec = record(vec["record"])
+        acct = unlocked(vec["record"], vec["account_key_hex"])
+        own = [v.wrapped_vault_key_from_json(js(w)) for w in vec["own_wraps"]]
+        pw = vec["password"]
+        rotated = acct.rotate_account_key(rec, pw, None, PERMISSIVE, own, seeded(vec["seed_hex"]))
+        eq(key_hex(rotated.account), vec["new_account_key_hex"], "new account key")
+        eq(rotated.account.key_generation(), rec.key_generation + 1, "new generation")
+        eq(parsed(rotated.change.to_json()), vec["change"], "change set")
+        stored = v.account_key_rotation_from_json(js(vec["change"]))
+        eq(stored, rotated.change, "parsed change set")
+        again = stored.record.unlock(pw, None, PERMISSIVE)
+        eq(key_hex(again), vec["new_account_key_hex"], "new record unlocks with the password")
+        for w, k in zip(stored.vault_keys, vec["vault_keys"], strict=True):
+            eq(again.unwrap_vault_key(w), vault_key(k), "re-wrapped vault key")
+            eq(code(lambda w=w: acct.unwrap_vault_key(w)), "decrypt", "old account key on a new wrap")
+        eq(code(lambda: stored.record.unlock_with_account_key(acct.account_key())),
+           vec["fail_old_account_key_on_new_record"], "old account key on the new record")
+    elif case == "device_open":
+        wrap = v.device_unlock_from_json(js(vec["wrap"]))
+        key = v.SymmetricKey.from_bytes(unhex(vec["device_key_hex"]))
+        eq(code(lambda: wrap.unlock(key, record(vec["record"]))), vec["error"], name)
+    elif case == "pin_attempt":
+        state = v.PinUnlock.from_json(js(vec["before"]))
+        eq(code(lambda: state.unlock(vec["pin"], opt_key(vec["device_secret_hex"]), record(vec["record"]),
+                                     PERMISSIVE)), vec["error"], name)
+        eq(parsed(state.to_json()), vec["state"], "state")
+    elif case == "recovery_open":
+        wrap = v.recovery_wrap_from_json(js(vec["wrap"]))
+        eq(code(lambda: v.recover_account(vec["words"], wrap, record(vec["record"]))), vec["error"], name)
+    elif case == "record_unlock":
+        eq(code(lambda: record(vec["record"]).unlock(vec["password"], None, PERMISSIVE)), vec["error"], name)
+    elif case == "rotate":
+        acct = unlocked(vec["unlock_record"], vec["account_key_hex"])
+        eq(code(lambda: acct.rotate_account_key(record(vec["record"]), vec["password"], None, PERMISSIVE, [],
+                                                v.Rng.seeded(bytes(32)))), vec["error"], name)
+    elif case == "parse":
+        text = vec["json"]
+        parsers = {"device_unlock": v.device_unlock_from_json, "pin_unlock": v.PinUnlock.from_json,
+                   "recovery_wrap": v.recovery_wrap_from_json,
+                   "account_key_rotation": v.account_key_rotation_from_json}
+        eq(code(lambda: parsers[vec["type"]](text)), vec["error"], name)
+    else:
+        raise AssertionError(f"unknown case {case}")
+
+
 SUITES = [
     ("kdf", t_kdf), ("hkdf", t_hkdf), ("envelope", t_envelope), ("secret_key", t_secret_key),
     ("account", t_account), ("vault", t_vault), ("item", t_item), ("list", t_list),
     ("grant", t_grant), ("fingerprint", t_fingerprint), ("shamir", t_shamir), ("srp", t_srp),
     ("opaque", t_opaque), ("prelogin", t_prelogin),
+    ("lifecycle", t_lifecycle),
 ]
 
 

@@ -20,6 +20,10 @@ pub struct EncryptedAccount {
     pub account: String,
     /// KDF params and salt for the password.
     pub kdf: KdfConfig,
+    /// Generation of the account key: 1 at creation, +1 per rotation (bound
+    /// into the wrap of the account key). Omitted from the JSON when 1.
+    #[uniffi(default = 1)]
+    pub key_generation: u32,
     /// Account key under the master KEK (envelope text form).
     pub wrapped_account_key: String,
     /// Identity private keys under the account key (envelope text form).
@@ -34,6 +38,7 @@ impl From<&vault_core::EncryptedAccount> for EncryptedAccount {
             v: a.v,
             account: a.account.to_string(),
             kdf: a.kdf.into(),
+            key_generation: a.key_generation,
             wrapped_account_key: a.wrapped_account_key.to_text(),
             wrapped_identity: a.wrapped_identity.to_text(),
             public_identity: (&a.public_identity).into(),
@@ -48,6 +53,7 @@ impl TryFrom<&EncryptedAccount> for vault_core::EncryptedAccount {
             v: a.v,
             account: convert::id(&a.account)?,
             kdf: (&a.kdf).try_into()?,
+            key_generation: a.key_generation,
             wrapped_account_key: convert::envelope(&a.wrapped_account_key)?,
             wrapped_identity: convert::envelope(&a.wrapped_identity)?,
             public_identity: (&a.public_identity).try_into()?,
@@ -81,8 +87,8 @@ impl EncryptedAccount {
         Ok(UnlockedAccount::wrap(rec.unlock_with_kek(&kek.0)?))
     }
 
-    /// Unlocks with the account key itself (quick unlock from a key the
-    /// platform keystore guarded, or recovery).
+    /// Unlocks with the account key itself (the quick-unlock and recovery
+    /// methods do this for you). A key of another generation is `decrypt`.
     pub fn unlock_with_account_key(
         &self,
         account_key: &SymmetricKey,
@@ -190,7 +196,8 @@ impl UnlockedAccount {
     }
 
     /// Changes the password: new salt and params, the same account key
-    /// re-wrapped; no vault or item is touched. Upload the new record together
+    /// re-wrapped; no vault or item is touched. `current` must be of the
+    /// generation in memory (else `stale_wrap`). Upload the new record together
     /// with the new SRP verifier / OPAQUE record.
     pub fn change_password(
         &self,

@@ -92,6 +92,38 @@ pub enum EnvelopeContext {
         /// Item revision.
         revision: u64,
     },
+    /// The account key of generation 2 or later under the KEK.
+    AccountKeyGeneration {
+        /// Owner.
+        account: String,
+        /// Account key generation.
+        generation: u32,
+    },
+    /// The account key under a device key (quick unlock).
+    DeviceUnlock {
+        /// Owner.
+        account: String,
+        /// The device holding the wrap.
+        device: String,
+        /// Account key generation.
+        generation: u32,
+    },
+    /// The account key under a PIN-derived key.
+    PinUnlock {
+        /// Owner.
+        account: String,
+        /// The device holding the wrap.
+        device: String,
+        /// Account key generation.
+        generation: u32,
+    },
+    /// The account key under the recovery key.
+    RecoveryKey {
+        /// Owner.
+        account: String,
+        /// Account key generation.
+        generation: u32,
+    },
 }
 
 impl TryFrom<&EnvelopeContext> for vault_core::Context {
@@ -144,6 +176,38 @@ impl TryFrom<&EnvelopeContext> for vault_core::Context {
                 vault: id(vault)?,
                 item: id(item)?,
                 revision: *revision,
+            },
+            EnvelopeContext::AccountKeyGeneration {
+                account,
+                generation,
+            } => vault_core::Context::AccountKeyGeneration {
+                account: id(account)?,
+                generation: *generation,
+            },
+            EnvelopeContext::DeviceUnlock {
+                account,
+                device,
+                generation,
+            } => vault_core::Context::DeviceUnlock {
+                account: id(account)?,
+                device: id(device)?,
+                generation: *generation,
+            },
+            EnvelopeContext::PinUnlock {
+                account,
+                device,
+                generation,
+            } => vault_core::Context::PinUnlock {
+                account: id(account)?,
+                device: id(device)?,
+                generation: *generation,
+            },
+            EnvelopeContext::RecoveryKey {
+                account,
+                generation,
+            } => vault_core::Context::RecoveryKey {
+                account: id(account)?,
+                generation: *generation,
             },
         })
     }

@@ -81,6 +81,21 @@ pub enum VaultError {
         /// What went wrong, without secrets.
         reason: String,
     },
+    /// A device, PIN or recovery wrap (or a rotation) of an older account key
+    /// generation than the record: unlock with the password and set the
+    /// method up again. Code `stale_wrap`.
+    #[error("{reason}")]
+    StaleWrap {
+        /// What went wrong, without secrets.
+        reason: String,
+    },
+    /// Too many wrong PINs: the PIN wrap was erased; unlock with the password.
+    /// Code `locked_out`.
+    #[error("{reason}")]
+    LockedOut {
+        /// What went wrong, without secrets.
+        reason: String,
+    },
     /// A kind of error this binding does not know yet (a newer vault-core);
     /// `code` carries the core's code as is.
     #[error("{reason}")]
@@ -109,6 +124,8 @@ impl VaultError {
             VaultError::InvalidPeerValue { .. } => "invalid_peer_value".into(),
             VaultError::InvalidArgument { .. } => "invalid_argument".into(),
             VaultError::AuthenticationFailed { .. } => "authentication_failed".into(),
+            VaultError::StaleWrap { .. } => "stale_wrap".into(),
+            VaultError::LockedOut { .. } => "locked_out".into(),
             VaultError::Other { code, .. } => code.clone(),
         }
     }
@@ -135,6 +152,8 @@ impl From<vault_core::Error> for VaultError {
             E::InvalidPeerValue(_) => VaultError::InvalidPeerValue { reason },
             E::InvalidArgument(_) => VaultError::InvalidArgument { reason },
             E::AuthenticationFailed => VaultError::AuthenticationFailed { reason },
+            E::StaleWrap(_) => VaultError::StaleWrap { reason },
+            E::LockedOut => VaultError::LockedOut { reason },
             other => VaultError::Other {
                 code: other.code().to_owned(),
                 reason,
@@ -181,6 +200,8 @@ mod tests {
             vault_core::Error::InvalidPeerValue("x"),
             vault_core::Error::InvalidArgument("x"),
             vault_core::Error::AuthenticationFailed,
+            vault_core::Error::StaleWrap("x"),
+            vault_core::Error::LockedOut,
         ];
         for e in all {
             let code = e.code();

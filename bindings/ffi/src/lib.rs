@@ -34,6 +34,7 @@ mod identity;
 mod item;
 mod kdf;
 mod keys;
+mod lifecycle;
 mod opaque;
 mod prelogin;
 mod rng;
@@ -65,6 +66,11 @@ pub use kdf::{
     kdf_policy_permissive_test_only, kdf_stretch,
 };
 pub use keys::{SecretBytes, SymmetricKey};
+pub use lifecycle::{
+    AccountKeyRotated, AccountKeyRotation, DeviceUnlock, DeviceUnlockEnabled, PinUnlock,
+    RecoveryKey, RecoveryKit, RecoveryWrap, account_key_rotation_from_json,
+    device_unlock_from_json, new_device_id, recover_account, recovery_wrap_from_json,
+};
 pub use opaque::{
     OpaqueClientLogin, OpaqueClientRegistration, OpaqueKe1, OpaqueKe2, OpaqueKe3,
     OpaqueLoginFinished, OpaqueLoginStarted, OpaqueRegistrationFinished, OpaqueRegistrationRecord,

@@ -17,6 +17,9 @@
 //! - **Randomness** is injected like in the core: an optional last `rng`
 //!   argument, defaulting to `crypto.getRandomValues`. Deterministic RNGs
 //!   exist only in test builds (`test-vectors` feature).
+//! - **Account lifecycle**: device and PIN quick unlock (`enableDeviceUnlock`,
+//!   `PinUnlock`), the recovery kit (`createRecoveryKit`, `RecoveryKey`,
+//!   `Account.recover`) and account key rotation (`rotateAccountKey`).
 //! - **Sync** is the `SyncEngine` class (vault-core's sans-IO engine): it
 //!   plans the requests and merges the answers; the app does the `fetch`.
 //! - **Passwords** are normalised (NFKD) by the JS engine and verified by
@@ -41,6 +44,7 @@ mod convert;
 mod error;
 mod kdf;
 mod keys;
+mod lifecycle;
 mod opaque;
 mod password;
 mod prelogin;
@@ -61,6 +65,11 @@ pub use kdf::{
     master_keys_from_stretched_with_secret_key, permissive_kdf_policy_test_only, stretch,
 };
 pub use keys::{JsSecretBytes, JsSecretKey, JsSymmetricKey};
+pub use lifecycle::{
+    DeviceUnlockEnabled, JsPinUnlock, JsRecoveryKey, RecoveryKit, RotatedAccount,
+    check_recovery_auth_token, new_device_id, parse_account_key_rotation, parse_device_unlock,
+    parse_recovery_wrap,
+};
 pub use opaque::{OpaqueLogin, OpaqueLoginResult, OpaqueRegistration, OpaqueRegistrationResult};
 pub use prelogin::{JsPreloginResponse, prelogin_request};
 pub use rng::JsRng;

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 /// One share of a split, as an opaque handle (its `y` values are secret).
 #[wasm_bindgen(js_name = Share)]
-pub struct JsShare(vault_core::Share);
+pub struct JsShare(pub(crate) vault_core::Share);
 
 #[wasm_bindgen(js_class = Share)]
 impl JsShare {
@@ -77,7 +77,14 @@ pub fn shamir_split(
 pub fn shamir_combine(
     #[wasm_bindgen(unchecked_param_type = "Array<string | Uint8Array>")] shares: js_sys::Array,
 ) -> Result<js_sys::Uint8Array> {
-    let parsed = shares
+    let parsed = parse_shares(&shares)?;
+    let secret = vault_core::shamir::combine(&parsed)?;
+    Ok(bytes_to_js(secret.expose_secret()))
+}
+
+/// Shares given as their text (`"VS1-…"`) or binary (`Uint8Array`) forms.
+pub(crate) fn parse_shares(shares: &js_sys::Array) -> Result<Vec<vault_core::Share>> {
+    shares
         .iter()
         .map(|v| {
             if let Some(text) = v.as_string() {
@@ -92,7 +99,5 @@ pub fn shamir_combine(
                 ))
             }
         })
-        .collect::<Result<Vec<_>>>()?;
-    let secret = vault_core::shamir::combine(&parsed)?;
-    Ok(bytes_to_js(secret.expose_secret()))
+        .collect::<Result<Vec<_>>>()
 }

@@ -25,7 +25,9 @@ export type ErrorCode =
   | "shamir"
   | "invalid_peer_value"
   | "invalid_argument"
-  | "authentication_failed";
+  | "authentication_failed"
+  | "stale_wrap"
+  | "locked_out";
 
 /**
  * What every export throws: a JS `Error` with `name === "VaultError"`, a
@@ -83,6 +85,8 @@ export interface EncryptedAccount {
   v: number;
   account: Uuid;
   kdf: KdfConfig;
+  /** Account key generation: 1 at creation (then omitted), +1 per rotation. */
+  key_generation?: number;
   wrapped_account_key: EnvelopeText;
   wrapped_identity: EnvelopeText;
   public_identity: PublicIdentity;
@@ -340,7 +344,58 @@ export type Context =
   | { kind: "vault_meta"; vault: Uuid; key_version: number }
   | { kind: "item_key"; vault: Uuid; item: Uuid; key_version: number }
   | { kind: "item_overview"; vault: Uuid; item: Uuid; revision: number }
-  | { kind: "item_details"; vault: Uuid; item: Uuid; revision: number };
+  | { kind: "item_details"; vault: Uuid; item: Uuid; revision: number }
+  | { kind: "account_key_generation"; account: Uuid; generation: number }
+  | { kind: "device_unlock"; account: Uuid; device: Uuid; generation: number }
+  | { kind: "pin_unlock"; account: Uuid; device: Uuid; generation: number }
+  | { kind: "recovery_key"; account: Uuid; generation: number };
+
+// ---------------------------------------------------------------------------
+// Account lifecycle (docs/format.md §14).
+// ---------------------------------------------------------------------------
+
+/** The account key under a device key (kept on the device only). */
+export interface DeviceUnlock {
+  v: number;
+  account: Uuid;
+  device: Uuid;
+  /** Account key generation the wrap holds. */
+  generation: number;
+  wrapped: EnvelopeText;
+}
+
+/** The stored form of a `PinUnlock` (kept on the device only; store it after every attempt). */
+export interface PinUnlockRecord {
+  v: number;
+  account: Uuid;
+  device: Uuid;
+  generation: number;
+  /** The PIN's own Argon2id params and salt. */
+  kdf: KdfConfig;
+  /** Whether a device secret is mixed into the PIN key. */
+  device_bound: boolean;
+  max_attempts: number;
+  failed_attempts: number;
+  /** `null` once erased after too many wrong PINs. */
+  wrapped: EnvelopeText | null;
+}
+
+/** What the server stores for a recovery kit. */
+export interface RecoveryWrap {
+  v: number;
+  account: Uuid;
+  generation: number;
+  wrapped: EnvelopeText;
+  /** SHA-256 of the recovery auth token (32 bytes). */
+  verifier: Base64Url;
+}
+
+/** The change set of one account key rotation (uploaded in one request). */
+export interface AccountKeyRotation {
+  from_generation: number;
+  record: EncryptedAccount;
+  vault_keys: WrappedVaultKey[];
+}
 
 // ---------------------------------------------------------------------------
 // Sync (docs/protocol.md): wire messages and SyncEngine results.

@@ -122,6 +122,7 @@ export const VECTOR_FILES = [
   "hkdf",
   "item",
   "kdf",
+  "lifecycle",
   "list",
   "opaque",
   "prelogin",
@@ -443,6 +444,167 @@ export function vectorCases(vault, vectors) {
       eq(op.srp, undefined, "no SRP part for OPAQUE");
       deepEq(op.kdf, v.opaque_response.kdf, "OPAQUE KDF");
     },
+
+    lifecycle(v) {
+      eq(isFail(v), v.error !== undefined, "fail_* vectors carry an error");
+      const unlocked = (record, keyHex) => vault.Account.unlockWithAccountKey(record, key(keyHex));
+      const optKey = (h) => (h ? key(h) : null);
+      const keyHex = (a) => hex(a.exportAccountKey().exportBytes());
+      const attempt = (state, pin, secretHex, record) =>
+        secretHex
+          ? state.unlockWithDeviceSecret(pin, key(secretHex), record, permissive)
+          : state.unlock(pin, record, permissive);
+      switch (v.case) {
+        case "context": {
+          const k = key(v.key_hex);
+          eq(hex(Testing.contextAad(v.context, v.algorithm)), v.aad_hex, "aad");
+          eq(unhex(v.aad_hex)[6], v.kind, "kind byte");
+          const env = Testing.sealWithNonce(k, v.algorithm, v.context, unhex(v.nonce_hex), unhex(v.plaintext_hex));
+          eq(hex(env), v.envelope_hex, "envelope bytes");
+          eq(Testing.envelopeText(env), v.envelope_text, "envelope text");
+          eq(hex(Testing.openEnvelope(v.envelope_text, k, v.context)), v.plaintext_hex, "open");
+          return;
+        }
+        case "device_unlock": {
+          const acct = unlocked(v.record, v.account_key_hex);
+          eq(acct.keyGeneration, v.record.key_generation ?? 1, "key generation");
+          let dk, wrap;
+          if (v.generate_key) {
+            const e = acct.enableDeviceUnlock(v.device, rng(v.seed_hex));
+            dk = e.deviceKey;
+            wrap = e.wrap;
+          } else {
+            dk = key(v.device_key_hex);
+            wrap = acct.deviceUnlockWithKey(v.device, dk, rng(v.seed_hex));
+          }
+          eq(hex(dk.exportBytes()), v.device_key_hex, "device key");
+          deepEq(wrap, v.wrap, "wrap");
+          deepEq(vault.parseDeviceUnlock(JSON.stringify(v.wrap)), v.wrap, "parseDeviceUnlock");
+          eq(keyHex(vault.Account.unlockWithDevice(v.wrap, dk, v.record)), v.account_key_hex, "unlock");
+          eq(keyHex(vault.Account.unlockWithDevice(JSON.stringify(v.wrap), dk, JSON.stringify(v.record))),
+            v.account_key_hex, "unlock from JSON text");
+          return;
+        }
+        case "pin_unlock": {
+          const acct = unlocked(v.record, v.account_key_hex);
+          const wrap = v.device_secret_hex
+            ? acct.enablePinUnlockWithDeviceSecret(v.device, v.pin, v.params, v.max_attempts, key(v.device_secret_hex), rng(v.seed_hex))
+            : acct.enablePinUnlock(v.device, v.pin, v.params, v.max_attempts, rng(v.seed_hex));
+          deepEq(wrap.toJson(), v.wrap, "wrap");
+          eq(wrap.deviceBound, v.device_secret_hex !== null, "deviceBound");
+          eq(wrap.maxAttempts, v.max_attempts, "maxAttempts");
+          eq(wrap.generation, v.wrap.generation, "generation");
+          eq(hex(vault.stretch(v.pin, v.wrap.kdf.salt, v.params).exportBytes()), v.stretched_hex, "stretched PIN");
+          let state = vault.PinUnlock.fromJson(v.wrap);
+          v.attempts.forEach((a, i) => {
+            if (a.error === null) {
+              eq(keyHex(attempt(state, a.pin, a.device_secret_hex, v.record)), v.account_key_hex, `attempt ${i}`);
+            } else {
+              throwsCode(() => attempt(state, a.pin, a.device_secret_hex, v.record), a.error, `attempt ${i}`);
+            }
+            deepEq(state.toJson(), a.state, `state after attempt ${i}`);
+            eq(state.erased, a.state.wrapped === null, `erased after attempt ${i}`);
+            eq(state.failedAttempts, a.state.failed_attempts, `failedAttempts after attempt ${i}`);
+            eq(state.remainingAttempts, a.state.wrapped === null ? 0 : a.state.max_attempts - a.state.failed_attempts,
+              `remainingAttempts after attempt ${i}`);
+            // What the app stores after each attempt is what it reads back next time.
+            state = vault.PinUnlock.fromJson(JSON.stringify(a.state));
+          });
+          return;
+        }
+        case "recovery_kit": {
+          const acct = unlocked(v.record, v.account_key_hex);
+          const kit = acct.createRecoveryKit(rng(v.seed_hex));
+          eq(hex(kit.key.exportBytes()), v.recovery_key_hex, "recovery key");
+          eq(kit.words, v.words, "words");
+          eq(kit.key.exportWords(), v.words, "exportWords");
+          deepEq(kit.wrap, v.wrap, "wrap");
+          eq(hex(kit.key.authToken().exportBytes()), v.auth_token_hex, "auth token");
+          for (const t of v.also_parses) ok(vault.RecoveryKey.fromWords(t).equals(kit.key), "also parses");
+          deepEq(vault.parseRecoveryWrap(JSON.stringify(v.wrap)), v.wrap, "parseRecoveryWrap");
+          ok(vault.checkRecoveryAuthToken(v.wrap, kit.key.authToken()), "auth token accepted");
+          ok(!vault.checkRecoveryAuthToken(v.wrap, acct.exportAccountKey()), "other token refused");
+          eq(keyHex(vault.Account.recoverWithWords(v.wrap, v.words, v.record)), v.account_key_hex, "recover (words)");
+          eq(keyHex(vault.Account.recover(v.wrap, vault.RecoveryKey.fromWords(v.words), v.record)), v.account_key_hex, "recover (key)");
+          const again = acct.recoveryWrap(kit.key);
+          eq(keyHex(vault.Account.recover(again, kit.key, v.record)), v.account_key_hex, "a fresh wrap of the same key");
+          return;
+        }
+        case "recovery_words": {
+          if (isFail(v)) {
+            throwsCode(() => vault.RecoveryKey.fromWords(v.words), v.error, "fromWords");
+            return;
+          }
+          const k = vault.RecoveryKey.fromBytes(unhex(v.recovery_key_hex));
+          eq(k.exportWords(), v.words, "words");
+          ok(vault.RecoveryKey.fromWords(v.words).equals(k), "parsed");
+          return;
+        }
+        case "recovery_split": {
+          const k = vault.RecoveryKey.fromBytes(unhex(v.recovery_key_hex));
+          const shares = k.split(v.threshold, v.shares, rng(v.seed_hex));
+          deepEq(shares.map((s) => s.toText()), v.share_texts, "share texts");
+          deepEq(shares.map((s) => hex(s.toBytes())), v.share_bytes_hex, "share bytes");
+          for (let i = 0; i + v.threshold <= v.share_texts.length; i++) {
+            const back = vault.RecoveryKey.combine(v.share_texts.slice(i, i + v.threshold));
+            ok(back.equals(k), `combine texts ${i}`);
+            eq(back.exportWords(), v.words, `words of window ${i}`);
+            ok(vault.RecoveryKey.combine(v.share_bytes_hex.slice(i, i + v.threshold).map(unhex)).equals(k), `combine bytes ${i}`);
+          }
+          return;
+        }
+        case "rotation": {
+          const acct = unlocked(v.record, v.account_key_hex);
+          const rotated = acct.rotateAccountKey(v.record, v.password, v.own_wraps, permissive, rng(v.seed_hex));
+          eq(keyHex(rotated.account), v.new_account_key_hex, "new account key");
+          eq(rotated.account.keyGeneration, acct.keyGeneration + 1, "next generation");
+          deepEq(rotated.change, v.change, "change set");
+          deepEq(vault.parseAccountKeyRotation(JSON.stringify(v.change)), v.change, "parseAccountKeyRotation");
+          const again = vault.Account.unlock(v.change.record, v.password, permissive);
+          eq(keyHex(again), v.new_account_key_hex, "new record unlocks with the password");
+          v.change.vault_keys.forEach((w, i) => {
+            ok(again.unwrapVaultKey(w).equals(vaultKey(v.vault_keys[i])), `re-wrapped vault key ${i}`);
+            throwsCode(() => acct.unwrapVaultKey(w), "decrypt", "old account key on a new wrap");
+          });
+          throwsCode(() => vault.Account.unlockWithAccountKey(v.change.record, acct.exportAccountKey()),
+            v.fail_old_account_key_on_new_record, "old account key on the new record");
+          return;
+        }
+        case "device_open":
+          throwsCode(() => vault.Account.unlockWithDevice(v.wrap, key(v.device_key_hex), v.record), v.error, "unlockWithDevice");
+          return;
+        case "pin_attempt": {
+          const state = vault.PinUnlock.fromJson(v.before);
+          throwsCode(() => attempt(state, v.pin, v.device_secret_hex, v.record), v.error, "unlock");
+          deepEq(state.toJson(), v.state, "state");
+          return;
+        }
+        case "recovery_open":
+          throwsCode(() => vault.Account.recoverWithWords(v.wrap, v.words, v.record), v.error, "recoverWithWords");
+          return;
+        case "record_unlock":
+          throwsCode(() => vault.Account.unlock(v.record, v.password, permissive), v.error, "unlock");
+          return;
+        case "rotate": {
+          const acct = unlocked(v.unlock_record, v.account_key_hex);
+          throwsCode(() => acct.rotateAccountKey(v.record, v.password, [], permissive, vault.Rng.seeded(new Uint8Array(32))),
+            v.error, "rotateAccountKey");
+          return;
+        }
+        case "parse": {
+          const parsers = {
+            device_unlock: vault.parseDeviceUnlock,
+            pin_unlock: (t) => vault.PinUnlock.fromJson(t),
+            recovery_wrap: vault.parseRecoveryWrap,
+            account_key_rotation: vault.parseAccountKeyRotation,
+          };
+          throwsCode(() => parsers[v.type](v.json), v.error, `parse ${v.type}`);
+          return;
+        }
+        default:
+          fail(`unknown case ${v.case}`);
+      }
+    },
   };
 
   const cases = [
@@ -621,6 +783,48 @@ function productionCases(vault) {
         throwsCode(() => vault.parseDotenv("not an assignment"), "malformed", "bad dotenv");
         eq(vault.itemOverview(ITEMS[2]).subtitle, "STRIPE_KEY", "api key subtitle");
         ok(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(vault.newItemId()), "uuid v4");
+      },
+    },
+    {
+      name: "account lifecycle: device and PIN unlock, recovery kit, key rotation, stale wraps",
+      fn() {
+        const pol = vault.permissiveKdfPolicyTestOnly();
+        const created = vault.Account.create("lifecycle pw", INSECURE);
+        const acct = created.account;
+        const record = wire(created.record);
+        eq(acct.keyGeneration, 1, "generation 1");
+        eq(record.key_generation, undefined, "key_generation omitted at 1");
+        const device = vault.newDeviceId();
+        const enabled = acct.enableDeviceUnlock(device);
+        const deviceWrap = wire(enabled.wrap);
+        eq(vault.Account.unlockWithDevice(deviceWrap, enabled.deviceKey, record).accountId, acct.accountId, "device unlock");
+        const secret = vault.SymmetricKey.generate();
+        let pin = acct.enablePinUnlockWithDeviceSecret(device, "2468", INSECURE, 2, secret);
+        throwsCode(() => pin.unlock("2468", record, pol), "invalid_argument", "device secret required");
+        throwsCode(() => pin.unlockWithDeviceSecret("1111", secret, record, pol), "authentication_failed", "wrong PIN");
+        pin = vault.PinUnlock.fromJson(JSON.stringify(pin.toJson()));
+        eq(pin.remainingAttempts, 1, "one attempt left");
+        eq(pin.unlockWithDeviceSecret("2468", secret, record, pol).accountId, acct.accountId, "PIN unlock");
+        eq(pin.remainingAttempts, 2, "counter reset");
+        throwsCode(() => acct.enablePinUnlock(device, "12", INSECURE, 3), "invalid_argument", "short PIN");
+        const kit = acct.createRecoveryKit();
+        eq(kit.words.split(" ").length, 24, "24 words");
+        const shares = kit.key.split(2, 3);
+        const back = vault.RecoveryKey.combine([shares[2].toText(), shares[0].toBytes()]);
+        ok(back.equals(kit.key), "split and combine");
+        ok(vault.checkRecoveryAuthToken(wire(kit.wrap), back.authToken()), "auth token");
+        eq(vault.Account.recoverWithWords(wire(kit.wrap), back.exportWords(), record).accountId, acct.accountId, "recover");
+        const { key: vk, wrappedKey } = acct.createVault({ name: "V" });
+        const rotated = acct.rotateAccountKey(record, "lifecycle pw", [wire(wrappedKey)], pol);
+        const change = wire(rotated.change);
+        eq(change.record.key_generation, 2, "generation 2");
+        eq(rotated.account.keyGeneration, 2, "unlocked generation 2");
+        ok(rotated.account.unwrapVaultKey(change.vault_keys[0]).equals(vk), "vault key survives");
+        throwsCode(() => vault.Account.unlockWithDevice(deviceWrap, enabled.deviceKey, change.record), "stale_wrap", "stale device wrap");
+        throwsCode(() => pin.unlockWithDeviceSecret("2468", secret, change.record, pol), "stale_wrap", "stale PIN wrap");
+        throwsCode(() => vault.Account.recoverWithWords(wire(kit.wrap), kit.words, change.record), "stale_wrap", "stale kit");
+        throwsCode(() => acct.rotateAccountKey(change.record, "lifecycle pw", [], pol), "stale_wrap", "rotate twice from gen 1");
+        eq(vault.Account.unlock(change.record, "lifecycle pw", pol).keyGeneration, 2, "password path still works");
       },
     },
     {

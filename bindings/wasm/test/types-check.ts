@@ -12,6 +12,13 @@ import init, {
   shamirCombine,
   SyncEngine,
   VaultKeyRing,
+  PinUnlock,
+  RecoveryKey,
+  newDeviceId,
+  type AccountKeyRotation,
+  type DeviceUnlock,
+  type PinUnlockRecord,
+  type RecoveryWrap,
   type AutoResolution,
   type Conflict,
   type PullOutcome,
@@ -91,3 +98,30 @@ async function sync(engine: SyncEngine, key: VaultKey, base: string): Promise<nu
   return engine.items(key.vaultId).length;
 }
 void sync;
+
+// The account lifecycle: records are plain objects the app stores or uploads.
+function lifecycle(account: Account, record: EncryptedAccount, stored: PinUnlockRecord | null): number {
+  const device: string = newDeviceId();
+  const enabled = account.enableDeviceUnlock(device);
+  const wrap: DeviceUnlock = enabled.wrap;
+  const again: Account = Account.unlockWithDevice(wrap, enabled.deviceKey, record);
+  const pin: PinUnlock = stored ? PinUnlock.fromJson(stored) : account.enablePinUnlock(device, "2468", kdfPreset("default"), 5);
+  const toStore: PinUnlockRecord = pin.toJson();
+  const left: number = pin.remainingAttempts;
+  const kit = account.createRecoveryKit();
+  const words: string = kit.words;
+  const kitWrap: RecoveryWrap = kit.wrap;
+  const rk: RecoveryKey = RecoveryKey.combine(kit.key.split(2, 3).map((s) => s.toText()));
+  const recovered: Account = Account.recover(kitWrap, rk, record);
+  const rotated = account.rotateAccountKey(record, "pw", []);
+  const change: AccountKeyRotation = rotated.change;
+  const generation: number | undefined = change.record.key_generation;
+  try {
+    pin.unlock("0000", record);
+  } catch (e) {
+    if ((e as VaultError).code === "locked_out" || (e as VaultError).code === "stale_wrap") void e;
+  }
+  void [again, toStore, words, recovered, generation];
+  return left + rotated.account.keyGeneration;
+}
+void lifecycle;

@@ -150,6 +150,13 @@ func context(_ d: JSON) -> EnvelopeContext {
     case "vault_meta": return .vaultMeta(vault: d.s("vault"), keyVersion: kv())
     case "item_key": return .itemKey(vault: d.s("vault"), item: d.s("item"), keyVersion: kv())
     case "item_overview": return .itemOverview(vault: d.s("vault"), item: d.s("item"), revision: rev())
+    case "account_key_generation":
+        return .accountKeyGeneration(account: d.s("account"), generation: UInt32(d.i("generation")))
+    case "device_unlock":
+        return .deviceUnlock(account: d.s("account"), device: d.s("device"), generation: UInt32(d.i("generation")))
+    case "pin_unlock":
+        return .pinUnlock(account: d.s("account"), device: d.s("device"), generation: UInt32(d.i("generation")))
+    case "recovery_key": return .recoveryKey(account: d.s("account"), generation: UInt32(d.i("generation")))
     default: return .itemDetails(vault: d.s("vault"), item: d.s("item"), revision: rev())
     }
 }
@@ -503,6 +510,169 @@ func replayPrelogin(_ v: JSON) throws {
     try eq(srp.salt, b64url(v.o("srp_response").o("srp").s("salt")), "srp salt")
 }
 
+/// lifecycle.json: quick unlock, recovery kit, account key rotation (`case` names the replay).
+func replayLifecycle(_ v: JSON) throws {
+    let name = v.s("name")
+    try eq(v.isFail, v["error"] != nil, "fail_* vectors carry an error")
+    func record(_ d: Any?) throws -> EncryptedAccount { try encryptedAccountFromJson(json: js(d)) }
+    func unlocked(_ rec: Any?, _ keyHex: String) throws -> UnlockedAccount {
+        try record(rec).unlockWithAccountKey(accountKey: SymmetricKey.fromBytes(bytes: unhex(keyHex)))
+    }
+    func optKey(_ d: JSON, _ k: String) throws -> SymmetricKey? {
+        guard let h = d[k] as? String else { return nil }
+        return try SymmetricKey.fromBytes(bytes: unhex(h))
+    }
+    func keyHex(_ a: UnlockedAccount) -> String { a.accountKey().exposeSecret().hex }
+    switch v.s("case") {
+    case "context":
+        let ctx = context(v.o("context"))
+        let alg = algorithm(v.s("algorithm"))
+        try eq(Int(try ctx.kind()), v.i("kind"), "kind")
+        try eq(try ctx.aadBytes(version: 1, algorithm: alg).hex, v.s("aad_hex"), "aad")
+        let key = try SymmetricKey.fromBytes(bytes: v.hex("key_hex"))
+        let env = try hazmatSealWithNonce(key: key, algorithm: alg, context: ctx, nonce: v.hex("nonce_hex"),
+                                          plaintext: v.hex("plaintext_hex"))
+        try eq(env.toBytes().hex, v.s("envelope_hex"), "envelope")
+        try eq(env.toText(), v.s("envelope_text"), "envelope text")
+        try eq(try env.open(key: key, context: ctx).hex, v.s("plaintext_hex"), "opened")
+    case "device_unlock":
+        let rec = try record(v["record"])
+        let acct = try unlocked(v["record"], v.s("account_key_hex"))
+        try eq(Int(acct.keyGeneration()), (v.o("record")["key_generation"] as? Int) ?? 1, "key generation")
+        let rng = try seeded(v.s("seed_hex"))
+        let key: SymmetricKey
+        let wrap: DeviceUnlock
+        if v["generate_key"] as! Bool {
+            let e = try acct.enableDeviceUnlock(device: v.s("device"), rng: rng)
+            key = e.deviceKey
+            wrap = e.wrap
+        } else {
+            key = try SymmetricKey.fromBytes(bytes: v.hex("device_key_hex"))
+            wrap = try acct.deviceUnlockWithKey(device: v.s("device"), deviceKey: key, rng: rng)
+        }
+        try eq(key.exposeSecret().hex, v.s("device_key_hex"), "device key")
+        try eqJSON(try wrap.toJson(), v["wrap"], "wrap")
+        let stored = try deviceUnlockFromJson(json: js(v["wrap"]))
+        try eqJSON(try stored.toJson(), v["wrap"], "parsed wrap")
+        try eq(keyHex(try stored.unlock(deviceKey: key, record: rec)), v.s("account_key_hex"), "unlocked")
+    case "pin_unlock":
+        let rec = try record(v["record"])
+        let acct = try unlocked(v["record"], v.s("account_key_hex"))
+        let wrap = try acct.enablePinUnlock(device: v.s("device"), pin: v.s("pin"), params: kdfParams(v.o("params")),
+                                            deviceSecret: optKey(v, "device_secret_hex"),
+                                            maxAttempts: UInt8(v.i("max_attempts")), rng: seeded(v.s("seed_hex")))
+        try eqJSON(try wrap.toJson(), v["wrap"], "wrap")
+        try eq(try kdfStretch(password: v.s("pin"), salt: b64url(v.o("wrap").o("kdf").s("salt")),
+                              params: kdfParams(v.o("params"))).exposeSecret().hex, v.s("stretched_hex"), "stretched PIN")
+        var state = try PinUnlock.fromJson(json: js(v["wrap"]))
+        for (i, a) in (v.a("attempts") as! [JSON]).enumerated() {
+            var got: UnlockedAccount?
+            let c = code {
+                got = try state.unlock(pin: a.s("pin"), deviceSecret: optKey(a, "device_secret_hex"),
+                                       record: rec, policy: permissive)
+                return got
+            }
+            if let want = a["error"] as? String {
+                try eq(c, want, "attempt \(i)")
+            } else {
+                try eq(c, "NO ERROR", "attempt \(i)")
+                try eq(got.map(keyHex), v.s("account_key_hex"), "attempt \(i) key")
+            }
+            try eqJSON(try state.toJson(), a["state"], "state after attempt \(i)")
+            try eq(state.isErased(), a.o("state")["wrapped"] is NSNull, "erased after attempt \(i)")
+            // What the app persists after each attempt is what it reads back next time.
+            state = try PinUnlock.fromJson(json: js(a["state"]))
+        }
+    case "recovery_kit":
+        let rec = try record(v["record"])
+        let acct = try unlocked(v["record"], v.s("account_key_hex"))
+        let kit = try acct.createRecoveryKit(rng: seeded(v.s("seed_hex")))
+        try eq(kit.key.exposeSecret().hex, v.s("recovery_key_hex"), "recovery key")
+        try eq(kit.words, v.s("words"), "words")
+        try eq(kit.key.toWords(), v.s("words"), "toWords")
+        try eqJSON(try kit.wrap.toJson(), v["wrap"], "wrap")
+        try eq(kit.key.authToken().exposeSecret().hex, v.s("auth_token_hex"), "auth token")
+        for t in v.a("also_parses") as! [String] { try eq(try RecoveryKey.fromWords(words: t), kit.key, "parses") }
+        let stored = try recoveryWrapFromJson(json: js(v["wrap"]))
+        try eq(try stored.checkAuthToken(token: kit.key.authToken()), true, "auth token accepted")
+        try eq(try stored.checkAuthToken(token: acct.accountKey()), false, "other token refused")
+        try eq(keyHex(try recoverAccount(words: v.s("words"), wrap: stored, record: rec)), v.s("account_key_hex"),
+               "recovered")
+    case "recovery_words":
+        if v.isFail {
+            try eq(code { try RecoveryKey.fromWords(words: v.s("words")) }, v.s("error"), "error")
+            return
+        }
+        let key = try RecoveryKey.fromBytes(bytes: v.hex("recovery_key_hex"))
+        try eq(key.toWords(), v.s("words"), "words")
+        try eq(try RecoveryKey.fromWords(words: v.s("words")), key, "parsed")
+    case "recovery_split":
+        let key = try RecoveryKey.fromBytes(bytes: v.hex("recovery_key_hex"))
+        let k = v.i("threshold")
+        let shares = try key.split(threshold: UInt8(k), shares: UInt8(v.i("shares")), rng: seeded(v.s("seed_hex")))
+        try eq(shares.map { $0.toText() }, v.a("share_texts") as! [String], "share texts")
+        try eq(shares.map { $0.toBytes().hex }, v.a("share_bytes_hex") as! [String], "share bytes")
+        let parsed = try (v.a("share_texts") as! [String]).map { try Share.fromText(text: $0) }
+        for i in 0...(parsed.count - k) {
+            let back = try RecoveryKey.combine(shares: Array(parsed[i..<(i + k)]))
+            try eq(back, key, "window \(i)")
+        }
+    case "rotation":
+        let rec = try record(v["record"])
+        let acct = try unlocked(v["record"], v.s("account_key_hex"))
+        let own = try (v.a("own_wraps")).map { try wrappedVaultKeyFromJson(json: js($0)) }
+        let pw = v.s("password")
+        let rotated = try acct.rotateAccountKey(current: rec, password: pw, secretKey: nil, policy: permissive,
+                                                ownWraps: own, rng: seeded(v.s("seed_hex")))
+        try eq(keyHex(rotated.account), v.s("new_account_key_hex"), "new account key")
+        try eq(rotated.account.keyGeneration(), rec.keyGeneration + 1, "new generation")
+        try eqJSON(try rotated.change.toJson(), v["change"], "change set")
+        let stored = try accountKeyRotationFromJson(json: js(v["change"]))
+        let again = try stored.record.unlock(password: pw, secretKey: nil, policy: permissive)
+        try eq(keyHex(again), v.s("new_account_key_hex"), "new record unlocks with the password")
+        for (w, k) in zip(stored.vaultKeys, v.a("vault_keys") as! [JSON]) {
+            try eq(try again.unwrapVaultKey(wrapped: w), try vaultKey(k), "re-wrapped vault key")
+            try eq(code { try acct.unwrapVaultKey(wrapped: w) }, "decrypt", "old account key on a new wrap")
+        }
+        try eq(code { try stored.record.unlockWithAccountKey(accountKey: acct.accountKey()) },
+               v.s("fail_old_account_key_on_new_record"), "old account key on the new record")
+    case "device_open":
+        let wrap = try deviceUnlockFromJson(json: js(v["wrap"]))
+        let key = try SymmetricKey.fromBytes(bytes: v.hex("device_key_hex"))
+        try eq(code { try wrap.unlock(deviceKey: key, record: record(v["record"])) }, v.s("error"), name)
+    case "pin_attempt":
+        let state = try PinUnlock.fromJson(json: js(v["before"]))
+        try eq(code { try state.unlock(pin: v.s("pin"), deviceSecret: optKey(v, "device_secret_hex"),
+                                       record: record(v["record"]), policy: permissive) }, v.s("error"), name)
+        try eqJSON(try state.toJson(), v["state"], "state")
+    case "recovery_open":
+        let wrap = try recoveryWrapFromJson(json: js(v["wrap"]))
+        try eq(code { try recoverAccount(words: v.s("words"), wrap: wrap, record: record(v["record"])) },
+               v.s("error"), name)
+    case "record_unlock":
+        try eq(code { try record(v["record"]).unlock(password: v.s("password"), secretKey: nil, policy: permissive) },
+               v.s("error"), name)
+    case "rotate":
+        let acct = try unlocked(v["unlock_record"], v.s("account_key_hex"))
+        try eq(code {
+            try acct.rotateAccountKey(current: record(v["record"]), password: v.s("password"), secretKey: nil,
+                                      policy: permissive, ownWraps: [], rng: Rng.seeded(seed: Data(count: 32)))
+        }, v.s("error"), name)
+    case "parse":
+        let text = v.s("json")
+        let got: String
+        switch v.s("type") {
+        case "device_unlock": got = code { try deviceUnlockFromJson(json: text) }
+        case "pin_unlock": got = code { try PinUnlock.fromJson(json: text) }
+        case "recovery_wrap": got = code { try recoveryWrapFromJson(json: text) }
+        default: got = code { try accountKeyRotationFromJson(json: text) }
+        }
+        try eq(got, v.s("error"), name)
+    default:
+        throw VectorFailure(description: "unknown case \(v.s("case"))")
+    }
+}
+
 // MARK: - XCTest
 
 final class VectorTests: XCTestCase {
@@ -529,11 +699,12 @@ final class VectorTests: XCTestCase {
     func testSrp() throws { try replay("srp", replaySrp) }
     func testOpaque() throws { try replay("opaque", replayOpaque) }
     func testPrelogin() throws { try replay("prelogin", replayPrelogin) }
+    func testLifecycle() throws { try replay("lifecycle", replayLifecycle) }
 
     /// Every vector file has a replay above.
     func testEveryFileIsReplayed() throws {
         let known: Set<String> = ["kdf", "hkdf", "envelope", "secret_key", "account", "vault", "item", "list",
-                                  "grant", "fingerprint", "shamir", "srp", "opaque", "prelogin"]
+                                  "grant", "fingerprint", "shamir", "srp", "opaque", "prelogin", "lifecycle"]
         let files = try FileManager.default.contentsOfDirectory(atPath: vectorsDir.path)
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
         XCTAssertEqual(Set(files).subtracting(known), [])

@@ -37,6 +37,7 @@ class VectorSuite(private val dir: File) {
         "account" to ::replayAccount, "vault" to ::replayVault, "item" to ::replayItem, "list" to ::replayList,
         "grant" to ::replayGrant, "fingerprint" to ::replayFingerprint, "shamir" to ::replayShamir,
         "srp" to ::replaySrp, "opaque" to ::replayOpaque, "prelogin" to ::replayPrelogin,
+        "lifecycle" to ::replayLifecycle,
     )
 
     private fun load(op: String): List<J> {
@@ -339,6 +340,169 @@ class VectorSuite(private val dir: File) {
         eq(srp.salt.hex(), b64url(v["srp_response"]["srp"].str("salt")).hex(), "srp salt")
     }
 
+    /** lifecycle.json: quick unlock, recovery kit, account key rotation (`case` names the replay). */
+    private fun replayLifecycle(v: J) {
+        val name = v.str("name")
+        check(v.isFail == (v.has("error") && v.str("error").isNotEmpty())) { "fail_* vectors carry an error" }
+        fun record(d: J) = encryptedAccountFromJson(d.json())
+        fun unlocked(rec: J, keyHex: String) =
+            record(rec).unlockWithAccountKey(SymmetricKey.fromBytes(unhex(keyHex)))
+        fun optKey(d: J, k: String) = if (d.isNull(k)) null else SymmetricKey.fromBytes(d.hex(k))
+        fun keyHex(a: UnlockedAccount) = a.accountKey().exposeSecret().hex()
+        when (v.str("case")) {
+            "context" -> {
+                val ctx = context(v["context"])
+                val alg = algorithm(v.str("algorithm"))
+                eq(ctx.kind().toLong(), v.long("kind"), "kind")
+                eq(ctx.aadBytes(1u, alg).hex(), v.str("aad_hex"), "aad")
+                val key = SymmetricKey.fromBytes(v.hex("key_hex"))
+                val env = hazmatSealWithNonce(key, alg, ctx, v.hex("nonce_hex"), v.hex("plaintext_hex"))
+                eq(env.toBytes().hex(), v.str("envelope_hex"), "envelope")
+                eq(env.toText(), v.str("envelope_text"), "envelope text")
+                eq(env.open(key, ctx).hex(), v.str("plaintext_hex"), "opened")
+            }
+            "device_unlock" -> {
+                val rec = record(v["record"])
+                val acct = unlocked(v["record"], v.str("account_key_hex"))
+                eq(acct.keyGeneration().toLong(), (v["record"].raw as Map<*, *>)["key_generation"] as? Long ?: 1L,
+                    "key generation")
+                val rng = seeded(v.str("seed_hex"))
+                val (key, wrap) = if (v["generate_key"].raw == true) {
+                    val e = acct.enableDeviceUnlock(v.str("device"), rng)
+                    e.deviceKey to e.wrap
+                } else {
+                    val k = SymmetricKey.fromBytes(v.hex("device_key_hex"))
+                    k to acct.deviceUnlockWithKey(v.str("device"), k, rng)
+                }
+                eq(key.exposeSecret().hex(), v.str("device_key_hex"), "device key")
+                eq(json(wrap.toJson()), v["wrap"].raw, "wrap")
+                val stored = deviceUnlockFromJson(v["wrap"].json())
+                eq(stored, wrap, "parsed wrap")
+                eq(keyHex(stored.unlock(key, rec)), v.str("account_key_hex"), "unlocked")
+            }
+            "pin_unlock" -> {
+                val rec = record(v["record"])
+                val acct = unlocked(v["record"], v.str("account_key_hex"))
+                val wrap = acct.enablePinUnlock(v.str("device"), v.str("pin"), kdfParams(v["params"]),
+                    optKey(v, "device_secret_hex"), v.long("max_attempts").toInt().toUByte(), seeded(v.str("seed_hex")))
+                eq(json(wrap.toJson()), v["wrap"].raw, "wrap")
+                eq(kdfStretch(v.str("pin"), b64url(v["wrap"]["kdf"].str("salt")), kdfParams(v["params"]))
+                    .exposeSecret().hex(), v.str("stretched_hex"), "stretched PIN")
+                var state = PinUnlock.fromJson(v["wrap"].json())
+                eq(state.remainingAttempts().toLong(), v.long("max_attempts"), "remaining")
+                for ((i, a) in v.list("attempts").withIndex()) {
+                    val got = code { state.unlock(a.str("pin"), optKey(a, "device_secret_hex"), rec, PERMISSIVE) }
+                    if (a.isNull("error")) {
+                        eq(got, "NO ERROR", "attempt $i")
+                        eq(keyHex(state.unlock(a.str("pin"), optKey(a, "device_secret_hex"), rec, PERMISSIVE)),
+                            v.str("account_key_hex"), "attempt $i key")
+                    } else {
+                        eq(got, a.str("error"), "attempt $i")
+                    }
+                    eq(json(state.toJson()), a["state"].raw, "state after attempt $i")
+                    eq(state.isErased(), a["state"].isNull("wrapped"), "erased after attempt $i")
+                    // What the app persists after each attempt is what it reads back next time.
+                    state = PinUnlock.fromJson(a["state"].json())
+                }
+            }
+            "recovery_kit" -> {
+                val rec = record(v["record"])
+                val acct = unlocked(v["record"], v.str("account_key_hex"))
+                val kit = acct.createRecoveryKit(seeded(v.str("seed_hex")))
+                eq(kit.key.exposeSecret().hex(), v.str("recovery_key_hex"), "recovery key")
+                eq(kit.words, v.str("words"), "words")
+                eq(kit.key.toWords(), v.str("words"), "toWords")
+                eq(json(kit.wrap.toJson()), v["wrap"].raw, "wrap")
+                eq(kit.key.authToken().exposeSecret().hex(), v.str("auth_token_hex"), "auth token")
+                for (t in v.list("also_parses")) eq(RecoveryKey.fromWords(t.s), kit.key, "parses")
+                val stored = recoveryWrapFromJson(v["wrap"].json())
+                eq(stored.checkAuthToken(kit.key.authToken()), true, "auth token accepted")
+                eq(stored.checkAuthToken(acct.accountKey()), false, "other token refused")
+                eq(keyHex(recoverAccount(v.str("words"), stored, rec)), v.str("account_key_hex"), "recovered")
+                eq(keyHex(stored.recover(RecoveryKey.fromWords(v.str("words")), rec)), v.str("account_key_hex"),
+                    "recovered with the key")
+            }
+            "recovery_words" -> {
+                if (v.isFail) {
+                    eq(code { RecoveryKey.fromWords(v.str("words")) }, v.str("error"), "error")
+                    return
+                }
+                val key = RecoveryKey.fromBytes(v.hex("recovery_key_hex"))
+                eq(key.toWords(), v.str("words"), "words")
+                eq(RecoveryKey.fromWords(v.str("words")), key, "parsed")
+            }
+            "recovery_split" -> {
+                val key = RecoveryKey.fromBytes(v.hex("recovery_key_hex"))
+                val k = v.long("threshold").toInt()
+                val shares = key.split(k.toUByte(), v.long("shares").toInt().toUByte(), seeded(v.str("seed_hex")))
+                eq(shares.map { it.toText() }, v.list("share_texts").map { it.s }, "share texts")
+                for ((s, h) in shares.zip(v.list("share_bytes_hex"))) eq(s.toBytes().hex(), h.s, "share bytes")
+                val parsed = v.list("share_texts").map { Share.fromText(it.s) }
+                for (i in 0..parsed.size - k) {
+                    val back = RecoveryKey.combine(parsed.subList(i, i + k))
+                    eq(back, key, "window $i")
+                    eq(back.toWords(), v.str("words"), "words of window $i")
+                }
+            }
+            "rotation" -> {
+                val rec = record(v["record"])
+                val acct = unlocked(v["record"], v.str("account_key_hex"))
+                val own = v.list("own_wraps").map { wrappedVaultKeyFromJson(it.json()) }
+                val pw = v.str("password")
+                val rotated = acct.rotateAccountKey(rec, pw, null, PERMISSIVE, own, seeded(v.str("seed_hex")))
+                eq(keyHex(rotated.account), v.str("new_account_key_hex"), "new account key")
+                eq(rotated.account.keyGeneration(), rec.keyGeneration + 1u, "new generation")
+                eq(json(rotated.change.toJson()), v["change"].raw, "change set")
+                val stored = accountKeyRotationFromJson(v["change"].json())
+                eq(json(stored.toJson()), v["change"].raw, "parsed change set")
+                val again = stored.record.unlock(pw, null, PERMISSIVE)
+                eq(keyHex(again), v.str("new_account_key_hex"), "new record unlocks with the password")
+                for ((w, k) in stored.vaultKeys.zip(v.list("vault_keys"))) {
+                    eq(again.unwrapVaultKey(w), vaultKey(k), "re-wrapped vault key")
+                    eq(code { acct.unwrapVaultKey(w) }, "decrypt", "old account key on a new wrap")
+                }
+                eq(code { stored.record.unlockWithAccountKey(acct.accountKey()) },
+                    v.str("fail_old_account_key_on_new_record"), "old account key on the new record")
+            }
+            "device_open" -> {
+                val wrap = deviceUnlockFromJson(v["wrap"].json())
+                eq(code { wrap.unlock(SymmetricKey.fromBytes(v.hex("device_key_hex")), record(v["record"])) },
+                    v.str("error"), name)
+            }
+            "pin_attempt" -> {
+                val state = PinUnlock.fromJson(v["before"].json())
+                eq(code { state.unlock(v.str("pin"), optKey(v, "device_secret_hex"), record(v["record"]), PERMISSIVE) },
+                    v.str("error"), name)
+                eq(json(state.toJson()), v["state"].raw, "state")
+            }
+            "recovery_open" -> {
+                val wrap = recoveryWrapFromJson(v["wrap"].json())
+                eq(code { recoverAccount(v.str("words"), wrap, record(v["record"])) }, v.str("error"), name)
+            }
+            "record_unlock" ->
+                eq(code { record(v["record"]).unlock(v.str("password"), null, PERMISSIVE) }, v.str("error"), name)
+            "rotate" -> {
+                val acct = unlocked(v["unlock_record"], v.str("account_key_hex"))
+                eq(code {
+                    acct.rotateAccountKey(record(v["record"]), v.str("password"), null, PERMISSIVE, emptyList(),
+                        Rng.seeded(ByteArray(32)))
+                }, v.str("error"), name)
+            }
+            "parse" -> {
+                val text = v.str("json")
+                val got = when (v.str("type")) {
+                    "device_unlock" -> code { deviceUnlockFromJson(text) }
+                    "pin_unlock" -> code { PinUnlock.fromJson(text) }
+                    "recovery_wrap" -> code { recoveryWrapFromJson(text) }
+                    "account_key_rotation" -> code { accountKeyRotationFromJson(text) }
+                    else -> error("unknown type")
+                }
+                eq(got, v.str("error"), name)
+            }
+            else -> error("unknown case ${v.str("case")}")
+        }
+    }
+
     // -----------------------------------------------------------------------
     // Builders from vector JSON
 
@@ -364,6 +528,12 @@ class VectorSuite(private val dir: File) {
         "item_key" -> EnvelopeContext.ItemKey(d.str("vault"), d.str("item"), d.long("key_version").toUInt())
         "item_overview" -> EnvelopeContext.ItemOverview(d.str("vault"), d.str("item"), d.long("revision").toULong())
         "item_details" -> EnvelopeContext.ItemDetails(d.str("vault"), d.str("item"), d.long("revision").toULong())
+        "account_key_generation" ->
+            EnvelopeContext.AccountKeyGeneration(d.str("account"), d.long("generation").toUInt())
+        "device_unlock" ->
+            EnvelopeContext.DeviceUnlock(d.str("account"), d.str("device"), d.long("generation").toUInt())
+        "pin_unlock" -> EnvelopeContext.PinUnlock(d.str("account"), d.str("device"), d.long("generation").toUInt())
+        "recovery_key" -> EnvelopeContext.RecoveryKey(d.str("account"), d.long("generation").toUInt())
         else -> error("unknown context kind")
     }
 
