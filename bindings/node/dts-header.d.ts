@@ -22,6 +22,10 @@ export type VaultErrorCode =
   | 'invalid_peer_value'
   | 'invalid_argument'
   | 'authentication_failed'
+  /** A device, PIN or recovery wrap (or a rotation) of an older account key generation. */
+  | 'stale_wrap'
+  /** A PIN unlock used up its attempts and erased its wrap: unlock with the password. */
+  | 'locked_out'
 
 /** What this addon throws (and what async functions reject with). The message never contains a secret. */
 export interface VaultError extends Error {
@@ -60,6 +64,8 @@ export interface EncryptedAccount {
   v: 1
   account: string
   kdf: KdfConfig
+  /** Account key generation: absent for 1, +1 per `rotateAccountKey`. */
+  key_generation?: number
   wrapped_account_key: string
   wrapped_identity: string
   public_identity: PublicIdentity
@@ -221,6 +227,10 @@ export type EnvelopeContext =
   | { kind: 'item_key'; vault: string; item: string; key_version: number }
   | { kind: 'item_overview'; vault: string; item: string; revision: number }
   | { kind: 'item_details'; vault: string; item: string; revision: number }
+  | { kind: 'account_key_generation'; account: string; generation: number }
+  | { kind: 'device_unlock'; account: string; device: string; generation: number }
+  | { kind: 'pin_unlock'; account: string; device: string; generation: number }
+  | { kind: 'recovery_key'; account: string; generation: number }
 
 /** An SRP group (RFC 5054 Appendix A). */
 export type SrpGroup = 'rfc5054-3072' | 'rfc5054-4096'
@@ -307,6 +317,89 @@ export interface OpaqueServerSetupJson {
 export interface OpaqueServerLoginJson {
   v: 1
   server_login: string
+}
+
+// --- Account lifecycle (docs/format.md §14) --------------------------------
+
+/** The account key under a device key (biometric quick unlock). Stored on the device only. */
+export interface DeviceUnlock {
+  v: 1
+  account: string
+  device: string
+  /** Account key generation the wrap holds. */
+  generation: number
+  wrapped: string
+}
+/** `enableDeviceUnlock`'s result. */
+export interface DeviceUnlockEnabled {
+  /** The fresh device key: keep it in the platform keystore. */
+  deviceKey: SymmetricKey
+  /** Store beside the app's data. */
+  wrap: DeviceUnlock
+}
+/**
+ * The account key under a PIN-derived key, with its attempt counter. Stored
+ * on the device only; store it again after every `unlockAccountWithPin`.
+ */
+export interface PinUnlock {
+  v: 1
+  account: string
+  device: string
+  generation: number
+  /** The PIN's own Argon2id params and salt. */
+  kdf: KdfConfig
+  /** Whether the wrap needs the keystore's device secret. */
+  device_bound: boolean
+  /** Wrong PINs allowed in a row (1..=100). */
+  max_attempts: number
+  /** Wrong PINs in a row so far. */
+  failed_attempts: number
+  /** Null once erased after too many wrong PINs. */
+  wrapped: string | null
+}
+/** One PIN attempt: store `pinUnlock` whatever `ok` is. */
+export type PinUnlockResult =
+  | { ok: true; account: UnlockedAccount; remainingAttempts: number; pinUnlock: PinUnlock }
+  | {
+      ok: false
+      /** `authentication_failed` (wrong PIN), `locked_out`, `stale_wrap`, `invalid_argument`, `kdf_policy`. */
+      code: VaultErrorCode
+      message: string
+      remainingAttempts: number
+      pinUnlock: PinUnlock
+    }
+/** What the server stores for a recovery kit. */
+export interface RecoveryWrap {
+  v: 1
+  account: string
+  generation: number
+  /** The account key under the recovery key. */
+  wrapped: string
+  /** SHA-256 of the recovery auth token. */
+  verifier: string
+}
+/** `createRecoveryKit`'s result. */
+export interface RecoveryKit {
+  key: RecoveryKey
+  /** The 24 words: show them once, never store them. */
+  words: string
+  /** Upload this (it replaces any older kit). */
+  wrap: RecoveryWrap
+}
+/** The change set of one account key rotation: upload it in one request. */
+export interface AccountKeyRotation {
+  /** The generation it replaces. */
+  from_generation: number
+  /** The new account record (the next generation). */
+  record: EncryptedAccount
+  /** Every own vault key wrap, re-wrapped under the new account key. */
+  vault_keys: WrappedVaultKey[]
+}
+/** `rotateAccountKey`'s result. */
+export interface RotatedAccount {
+  /** The account, unlocked under the new key. */
+  account: UnlockedAccount
+  change: AccountKeyRotation
 }
 
 // --- Sync (docs/protocol.md): wire messages and SyncEngine results ---------
@@ -425,6 +518,162 @@ export interface VaultMembership {
   role: Role
   meta: EncryptedVault | null
   keys: MemberKey[]
+}
+
+// --- The high-level client (VaultClient: vault-sync's client) --------------
+
+/** `VaultClient.open`'s options. */
+export interface VaultClientOptions {
+  /** Floor and ceiling for KDF parameters from the server (default: `kdfPolicy()`). */
+  policy?: KdfPolicy
+  /** The account's Secret Key, if it uses one. */
+  secretKey?: SecretKey
+  /** Per-request timeout in ms (default 60000). */
+  timeoutMs?: number
+  /** Connection timeout in ms (default 10000). */
+  connectTimeoutMs?: number
+  /** Plain `http://` to hosts other than loopback (tokens are bearer secrets; default false). */
+  allowInsecureHttp?: boolean
+  /** Appended to the title of the local copy when a conflict keeps both (default `' (conflict)'`). */
+  conflictSuffix?: string
+}
+/** Where a `VaultClient` stands (nulls before the first login). */
+export interface ClientStatus {
+  unlocked: boolean
+  account: string | null
+  identifier: string | null
+  server_url: string | null
+  /** This account's identity fingerprint (six groups of five digits), to read out to people who share with you. */
+  fingerprint: string | null
+  /** Local edits waiting for a sync (null while locked). */
+  pending: number | null
+}
+/** What one `sync()` did. */
+export interface SyncReport {
+  /** Feed pages applied. */
+  pages: number
+  /** Feed entries received. */
+  pulled: number
+  /** Local edits the server stored. */
+  pushed: number
+  /** Vaults whose membership, keys or metadata changed (or that went away). */
+  vaults_changed: string[]
+  /** Items whose visible state changed through the feed. */
+  items_changed: number
+  /** Conflicts resolved by the default policy (keep both versions). */
+  resolved: { vault: string; item: string; action: AutoAction }[]
+  /** Local edits still queued. */
+  pending: number
+  /** Conflicts left for the user. */
+  conflicts_left: number
+}
+/** One vault as `vaults()` lists it. */
+export interface VaultSummary {
+  vault: string
+  /** Its name, or `'<locked vault>'` if its key is not open. */
+  name: string
+  description: string
+  role: Role
+  key_version: number
+  /** Live items (local edits applied). */
+  items: number
+  /** Who shared it with you (null for your own). */
+  shared_by: string | null
+}
+/** One row of `listItems()` (only the overview is decrypted). */
+export interface ItemSummary {
+  vault: string
+  item: string
+  revision: number
+  overview: Overview
+  /** A local edit of it waits for a sync. */
+  pending: boolean
+}
+/** A user from the directory, pinned on first sight. */
+export interface Contact {
+  account: string
+  identifier: string | null
+  /** Compare with theirs out of band before sharing. */
+  fingerprint: string
+  /** You compared the fingerprint (`share(…, expectedFingerprint)` matched). */
+  verified: boolean
+}
+/** One member of a vault. */
+export interface Member {
+  account: string
+  identifier: string | null
+  role: Role
+  key_version: number
+  fingerprint: string | null
+  verified: boolean
+  /** This is you. */
+  you: boolean
+}
+/** Where an emergency contact stands. */
+export type EmergencyState = 'idle' | 'requested' | 'released'
+/** One emergency contact, seen from either side (`owner` named `contact`). */
+export interface EmergencyAccess {
+  owner: string
+  contact: string
+  /** The other party's identifier (the contact's for its owner, the owner's for the contact). */
+  identifier: string | null
+  /** The other party's identity fingerprint: compare it out of band. */
+  fingerprint: string | null
+  verified: boolean
+  state: EmergencyState
+  /** The waiting period after a request, in seconds. */
+  wait_secs: number
+  /** When the contact asked (Unix ms). */
+  requested_at_ms: number | null
+  /** When the vaults may be claimed (Unix ms). */
+  release_at_ms: number | null
+  /** The granted vaults and the key generation each grant holds. */
+  vaults: { vault: string; key_version: number }[]
+  /** (The owner's view.) Vaults whose grant is older than the newest key: `reissueEmergencyGrants`. */
+  stale: string[]
+}
+/** `emergencyStatus()`: both sides. */
+export interface EmergencyOverview {
+  /** The contacts you named. */
+  as_owner: EmergencyAccess[]
+  /** The owners who named you. */
+  as_contact: EmergencyAccess[]
+}
+/** What `claimEmergencyAccess` released. */
+export interface EmergencyRelease {
+  /** Vaults you now hold as a viewer (already synced). */
+  released: string[]
+  /** Vaults whose grant the owner's key rotation left behind: not released. */
+  stale: string[]
+}
+/** The fixed codes of `VaultClient` failures; server answers carry the server's code (`authentication_failed`, `conflict`, `rate_limited`, `forbidden`, …). */
+export type ClientErrorCode =
+  | 'network'
+  | 'protocol'
+  | 'server_not_authenticated'
+  | 'replica'
+  | 'busy'
+  | 'not_logged_in'
+  | 'session_expired'
+  | 'wrong_device'
+  | 'identity_changed'
+  | 'fingerprint_mismatch'
+  | 'not_found'
+  | 'ambiguous'
+  | 'invalid'
+  /** The binding's own: a call that needs the keys while the client is locked. */
+  | 'locked'
+/** What `VaultClient` promises reject with. The message never contains a secret. */
+export interface VaultClientError extends Error {
+  code: ClientErrorCode | VaultErrorCode | (string & {})
+  /** Whose fault: retry later (`network`, `server`), fix the request or log in again (`rejected`), or local (`local`). */
+  fault?: 'network' | 'server' | 'rejected' | 'local'
+  /** The server could not be reached: retry later; local edits stay queued. */
+  offline?: boolean
+  /** A wrong password or unknown account (online: `authentication_failed`; offline unlock: `decrypt`). */
+  authFailure?: boolean
+  /** When rate limited: seconds to wait. */
+  retryAfter?: number
 }
 
 // ---------------------------------------------------------------------------

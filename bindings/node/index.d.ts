@@ -22,6 +22,10 @@ export type VaultErrorCode =
   | 'invalid_peer_value'
   | 'invalid_argument'
   | 'authentication_failed'
+  /** A device, PIN or recovery wrap (or a rotation) of an older account key generation. */
+  | 'stale_wrap'
+  /** A PIN unlock used up its attempts and erased its wrap: unlock with the password. */
+  | 'locked_out'
 
 /** What this addon throws (and what async functions reject with). The message never contains a secret. */
 export interface VaultError extends Error {
@@ -60,6 +64,8 @@ export interface EncryptedAccount {
   v: 1
   account: string
   kdf: KdfConfig
+  /** Account key generation: absent for 1, +1 per `rotateAccountKey`. */
+  key_generation?: number
   wrapped_account_key: string
   wrapped_identity: string
   public_identity: PublicIdentity
@@ -221,6 +227,10 @@ export type EnvelopeContext =
   | { kind: 'item_key'; vault: string; item: string; key_version: number }
   | { kind: 'item_overview'; vault: string; item: string; revision: number }
   | { kind: 'item_details'; vault: string; item: string; revision: number }
+  | { kind: 'account_key_generation'; account: string; generation: number }
+  | { kind: 'device_unlock'; account: string; device: string; generation: number }
+  | { kind: 'pin_unlock'; account: string; device: string; generation: number }
+  | { kind: 'recovery_key'; account: string; generation: number }
 
 /** An SRP group (RFC 5054 Appendix A). */
 export type SrpGroup = 'rfc5054-3072' | 'rfc5054-4096'
@@ -307,6 +317,89 @@ export interface OpaqueServerSetupJson {
 export interface OpaqueServerLoginJson {
   v: 1
   server_login: string
+}
+
+// --- Account lifecycle (docs/format.md §14) --------------------------------
+
+/** The account key under a device key (biometric quick unlock). Stored on the device only. */
+export interface DeviceUnlock {
+  v: 1
+  account: string
+  device: string
+  /** Account key generation the wrap holds. */
+  generation: number
+  wrapped: string
+}
+/** `enableDeviceUnlock`'s result. */
+export interface DeviceUnlockEnabled {
+  /** The fresh device key: keep it in the platform keystore. */
+  deviceKey: SymmetricKey
+  /** Store beside the app's data. */
+  wrap: DeviceUnlock
+}
+/**
+ * The account key under a PIN-derived key, with its attempt counter. Stored
+ * on the device only; store it again after every `unlockAccountWithPin`.
+ */
+export interface PinUnlock {
+  v: 1
+  account: string
+  device: string
+  generation: number
+  /** The PIN's own Argon2id params and salt. */
+  kdf: KdfConfig
+  /** Whether the wrap needs the keystore's device secret. */
+  device_bound: boolean
+  /** Wrong PINs allowed in a row (1..=100). */
+  max_attempts: number
+  /** Wrong PINs in a row so far. */
+  failed_attempts: number
+  /** Null once erased after too many wrong PINs. */
+  wrapped: string | null
+}
+/** One PIN attempt: store `pinUnlock` whatever `ok` is. */
+export type PinUnlockResult =
+  | { ok: true; account: UnlockedAccount; remainingAttempts: number; pinUnlock: PinUnlock }
+  | {
+      ok: false
+      /** `authentication_failed` (wrong PIN), `locked_out`, `stale_wrap`, `invalid_argument`, `kdf_policy`. */
+      code: VaultErrorCode
+      message: string
+      remainingAttempts: number
+      pinUnlock: PinUnlock
+    }
+/** What the server stores for a recovery kit. */
+export interface RecoveryWrap {
+  v: 1
+  account: string
+  generation: number
+  /** The account key under the recovery key. */
+  wrapped: string
+  /** SHA-256 of the recovery auth token. */
+  verifier: string
+}
+/** `createRecoveryKit`'s result. */
+export interface RecoveryKit {
+  key: RecoveryKey
+  /** The 24 words: show them once, never store them. */
+  words: string
+  /** Upload this (it replaces any older kit). */
+  wrap: RecoveryWrap
+}
+/** The change set of one account key rotation: upload it in one request. */
+export interface AccountKeyRotation {
+  /** The generation it replaces. */
+  from_generation: number
+  /** The new account record (the next generation). */
+  record: EncryptedAccount
+  /** Every own vault key wrap, re-wrapped under the new account key. */
+  vault_keys: WrappedVaultKey[]
+}
+/** `rotateAccountKey`'s result. */
+export interface RotatedAccount {
+  /** The account, unlocked under the new key. */
+  account: UnlockedAccount
+  change: AccountKeyRotation
 }
 
 // --- Sync (docs/protocol.md): wire messages and SyncEngine results ---------
@@ -427,6 +520,162 @@ export interface VaultMembership {
   keys: MemberKey[]
 }
 
+// --- The high-level client (VaultClient: vault-sync's client) --------------
+
+/** `VaultClient.open`'s options. */
+export interface VaultClientOptions {
+  /** Floor and ceiling for KDF parameters from the server (default: `kdfPolicy()`). */
+  policy?: KdfPolicy
+  /** The account's Secret Key, if it uses one. */
+  secretKey?: SecretKey
+  /** Per-request timeout in ms (default 60000). */
+  timeoutMs?: number
+  /** Connection timeout in ms (default 10000). */
+  connectTimeoutMs?: number
+  /** Plain `http://` to hosts other than loopback (tokens are bearer secrets; default false). */
+  allowInsecureHttp?: boolean
+  /** Appended to the title of the local copy when a conflict keeps both (default `' (conflict)'`). */
+  conflictSuffix?: string
+}
+/** Where a `VaultClient` stands (nulls before the first login). */
+export interface ClientStatus {
+  unlocked: boolean
+  account: string | null
+  identifier: string | null
+  server_url: string | null
+  /** This account's identity fingerprint (six groups of five digits), to read out to people who share with you. */
+  fingerprint: string | null
+  /** Local edits waiting for a sync (null while locked). */
+  pending: number | null
+}
+/** What one `sync()` did. */
+export interface SyncReport {
+  /** Feed pages applied. */
+  pages: number
+  /** Feed entries received. */
+  pulled: number
+  /** Local edits the server stored. */
+  pushed: number
+  /** Vaults whose membership, keys or metadata changed (or that went away). */
+  vaults_changed: string[]
+  /** Items whose visible state changed through the feed. */
+  items_changed: number
+  /** Conflicts resolved by the default policy (keep both versions). */
+  resolved: { vault: string; item: string; action: AutoAction }[]
+  /** Local edits still queued. */
+  pending: number
+  /** Conflicts left for the user. */
+  conflicts_left: number
+}
+/** One vault as `vaults()` lists it. */
+export interface VaultSummary {
+  vault: string
+  /** Its name, or `'<locked vault>'` if its key is not open. */
+  name: string
+  description: string
+  role: Role
+  key_version: number
+  /** Live items (local edits applied). */
+  items: number
+  /** Who shared it with you (null for your own). */
+  shared_by: string | null
+}
+/** One row of `listItems()` (only the overview is decrypted). */
+export interface ItemSummary {
+  vault: string
+  item: string
+  revision: number
+  overview: Overview
+  /** A local edit of it waits for a sync. */
+  pending: boolean
+}
+/** A user from the directory, pinned on first sight. */
+export interface Contact {
+  account: string
+  identifier: string | null
+  /** Compare with theirs out of band before sharing. */
+  fingerprint: string
+  /** You compared the fingerprint (`share(…, expectedFingerprint)` matched). */
+  verified: boolean
+}
+/** One member of a vault. */
+export interface Member {
+  account: string
+  identifier: string | null
+  role: Role
+  key_version: number
+  fingerprint: string | null
+  verified: boolean
+  /** This is you. */
+  you: boolean
+}
+/** Where an emergency contact stands. */
+export type EmergencyState = 'idle' | 'requested' | 'released'
+/** One emergency contact, seen from either side (`owner` named `contact`). */
+export interface EmergencyAccess {
+  owner: string
+  contact: string
+  /** The other party's identifier (the contact's for its owner, the owner's for the contact). */
+  identifier: string | null
+  /** The other party's identity fingerprint: compare it out of band. */
+  fingerprint: string | null
+  verified: boolean
+  state: EmergencyState
+  /** The waiting period after a request, in seconds. */
+  wait_secs: number
+  /** When the contact asked (Unix ms). */
+  requested_at_ms: number | null
+  /** When the vaults may be claimed (Unix ms). */
+  release_at_ms: number | null
+  /** The granted vaults and the key generation each grant holds. */
+  vaults: { vault: string; key_version: number }[]
+  /** (The owner's view.) Vaults whose grant is older than the newest key: `reissueEmergencyGrants`. */
+  stale: string[]
+}
+/** `emergencyStatus()`: both sides. */
+export interface EmergencyOverview {
+  /** The contacts you named. */
+  as_owner: EmergencyAccess[]
+  /** The owners who named you. */
+  as_contact: EmergencyAccess[]
+}
+/** What `claimEmergencyAccess` released. */
+export interface EmergencyRelease {
+  /** Vaults you now hold as a viewer (already synced). */
+  released: string[]
+  /** Vaults whose grant the owner's key rotation left behind: not released. */
+  stale: string[]
+}
+/** The fixed codes of `VaultClient` failures; server answers carry the server's code (`authentication_failed`, `conflict`, `rate_limited`, `forbidden`, …). */
+export type ClientErrorCode =
+  | 'network'
+  | 'protocol'
+  | 'server_not_authenticated'
+  | 'replica'
+  | 'busy'
+  | 'not_logged_in'
+  | 'session_expired'
+  | 'wrong_device'
+  | 'identity_changed'
+  | 'fingerprint_mismatch'
+  | 'not_found'
+  | 'ambiguous'
+  | 'invalid'
+  /** The binding's own: a call that needs the keys while the client is locked. */
+  | 'locked'
+/** What `VaultClient` promises reject with. The message never contains a secret. */
+export interface VaultClientError extends Error {
+  code: ClientErrorCode | VaultErrorCode | (string & {})
+  /** Whose fault: retry later (`network`, `server`), fix the request or log in again (`rejected`), or local (`local`). */
+  fault?: 'network' | 'server' | 'rejected' | 'local'
+  /** The server could not be reached: retry later; local edits stay queued. */
+  offline?: boolean
+  /** A wrong password or unknown account (online: `authentication_failed`; offline unlock: `decrypt`). */
+  authFailure?: boolean
+  /** When rate limited: seconds to wait. */
+  retryAfter?: number
+}
+
 // ---------------------------------------------------------------------------
 // Functions and classes (generated from the Rust doc comments).
 // ---------------------------------------------------------------------------
@@ -545,6 +794,48 @@ export declare class PreloginServer {
    * way. Returns `{ server, challenge }`.
    */
   srpStart(record: SrpRegistration | string | null, clientHello: SrpClientHello | string, rng?: Rng | undefined | null): { server: SrpServerLogin, challenge: SrpServerChallenge }
+}
+
+/**
+ * The recovery key (32 random bytes, shown once as 24 BIP-39 words), as a
+ * handle. Its bytes and words leave native memory only through the
+ * explicit `export*` methods.
+ */
+export declare class RecoveryKey {
+  /** A fresh random recovery key. */
+  static generate(rng?: Rng | undefined | null): RecoveryKey
+  /**
+   * Parses the 24 words (case and spacing do not matter): a word outside
+   * the list or a wrong count throws `malformed`, a typo that swapped one
+   * valid word for another usually `checksum`.
+   */
+  static fromWords(words: string): RecoveryKey
+  /** Imports the 32 raw bytes. */
+  static fromBytes(bytes: Buffer): RecoveryKey
+  /**
+   * Joins shares made by `split`; throws `shamir` if they do not hold a
+   * recovery key (too few, mixed or tampered).
+   */
+  static combine(shares: Array<Share>): RecoveryKey
+  /**
+   * The 24 words, separated by single spaces. Explicit export: show them
+   * once, never store them.
+   */
+  exportWords(): string
+  /** The 32 raw bytes. Explicit export. */
+  exportBytes(): Buffer
+  /**
+   * The token that proves knowledge of the key to the server (which
+   * keeps only its SHA-256, the wrap's `verifier`).
+   */
+  authToken(): SymmetricKey
+  /**
+   * Splits the key into `shares` Shamir shares, any `threshold` of which
+   * recover it (2 <= threshold <= shares <= 255).
+   */
+  split(threshold: number, shares: number, rng?: Rng | undefined | null): Array<Share>
+  /** Constant-time comparison. */
+  equals(other: RecoveryKey): boolean
 }
 
 /**
@@ -797,6 +1088,261 @@ export declare class UnlockedAccount {
    * public identity, then opens it: the vault key.
    */
   openGrant(grant: VaultGrant | string, sender: PublicIdentity): VaultKey
+  /** Generation of the account key in memory (1 until the first rotation). */
+  get keyGeneration(): number
+  /**
+   * Enables device quick unlock with a fresh device key: `{ deviceKey,
+   * wrap }`. Keep `deviceKey` in the platform keystore (export its bytes
+   * once for that) and `wrap` beside the app's data; nothing goes to the
+   * server.
+   */
+  enableDeviceUnlock(device: string, rng?: Rng | undefined | null): DeviceUnlockEnabled
+  /** Enables device quick unlock under a device key the app already has. */
+  deviceUnlockWithKey(device: string, deviceKey: SymmetricKey, rng?: Rng | undefined | null): DeviceUnlock
+  /**
+   * Enables PIN unlock on a worker thread: Argon2id over the PIN with its
+   * own `params` (default `kdfPreset('default')`) and a fresh salt,
+   * optionally mixed with a `deviceSecret` the hardware keystore holds
+   * (strongly advised: without one, a copy of the record can be guessed
+   * offline). `maxAttempts` (1..=100) wrong PINs in a row erase the wrap.
+   * Resolves to the `PinUnlock` record to store on the device. Options:
+   * `params`, `deviceSecret`, `rng`, `signal`.
+   */
+  enablePinUnlock(device: string, pin: string, maxAttempts: number, options?: { params?: KdfParams, deviceSecret?: SymmetricKey, rng?: Rng, signal?: AbortSignal }): Promise<PinUnlock>
+  /** Synchronous twin of `enablePinUnlock`. */
+  enablePinUnlockSync(device: string, pin: string, maxAttempts: number, options?: { params?: KdfParams, deviceSecret?: SymmetricKey, rng?: Rng }): PinUnlock
+  /**
+   * Makes a recovery kit: `{ key, words, wrap }`, a fresh recovery key,
+   * its 24 words (show them once, never store them) and the wrap to
+   * upload (it replaces any older kit).
+   */
+  createRecoveryKit(rng?: Rng | undefined | null): RecoveryKit
+  /**
+   * Wraps this account key under an existing recovery key (again after a
+   * rotation, or from combined shares).
+   */
+  recoveryWrap(key: RecoveryKey, rng?: Rng | undefined | null): RecoveryWrap
+  /**
+   * Rotates the account key on a worker thread: `current` is the record
+   * the server holds, `password` (and `secretKey`, if the account has
+   * one) must open it, `ownWraps` are all of this account's
+   * `WrappedVaultKey`s (every vault and key version). Resolves to `{
+   * account, change }`: the account under the new key and the change set
+   * to upload in one request. Device, PIN and recovery wraps of the old
+   * generation stop working (`stale_wrap`). A wrong password rejects
+   * with `authentication_failed`, a record that is not this account's
+   * current one with `stale_wrap`. Options: `secretKey`, `policy`
+   * (default `kdfPolicy()`), `rng`, `signal`.
+   */
+  rotateAccountKey(current: EncryptedAccount | string, password: string, ownWraps: WrappedVaultKey[], options?: { secretKey?: SecretKey, policy?: KdfPolicy, rng?: Rng, signal?: AbortSignal }): Promise<RotatedAccount>
+  /** Synchronous twin of `rotateAccountKey`. */
+  rotateAccountKeySync(current: EncryptedAccount | string, password: string, ownWraps: WrappedVaultKey[], options?: { secretKey?: SecretKey, policy?: KdfPolicy, rng?: Rng }): RotatedAccount
+}
+
+/**
+ * A device: one account on one server, its encrypted replica in a
+ * directory. Open it with `VaultClient.open(dir)`, then `login` (or
+ * `register`) once online, or `unlock(password)` offline later; read with
+ * `readSecret` / `listItems` / `getItem`, edit (queued offline), `sync`.
+ * Every method returns a promise; calls on one client run one at a time.
+ * Failures reject with an `Error` carrying `code` (see `VaultClientError`).
+ */
+export declare class VaultClient {
+  /**
+   * Opens (creating it, private, if missing) the device directory `dir`,
+   * locked. Options: `policy` (the KDF floor/ceiling for parameters from
+   * the server; default `kdfPolicy()`), `secretKey` (if the account uses
+   * one), `timeoutMs` (per request, default 60000), `connectTimeoutMs`
+   * (default 10000), `allowInsecureHttp` (plain http to hosts other than
+   * loopback; default false), `conflictSuffix` (appended to the title of
+   * the local copy when a conflict keeps both; default " (conflict)").
+   */
+  static open(dir: string, options?: VaultClientOptions): Promise<VaultClient>
+  /**
+   * Where this client stands: `{ unlocked, account, identifier,
+   * server_url, fingerprint, pending }` (nulls before the first login;
+   * `pending`, the edits waiting for a sync, only while unlocked).
+   */
+  status(): Promise<ClientStatus>
+  /**
+   * Creates an account on `server` and logs this device in (the device
+   * directory must be new or logged out). `kdf`: a preset name
+   * (`'default'`, `'constrained'`, `'sensitive'`) or `KdfParams`; it must
+   * pass the client's policy. The password never leaves the device.
+   */
+  register(server: string, identifier: string, password: string, kdf?: KdfParams | 'default' | 'constrained' | 'sensitive'): Promise<ClientStatus>
+  /**
+   * Logs in online (pre-login, the KDF policy check, Argon2id, SRP-6a or
+   * OPAQUE) and unlocks. Logging in again as the device's account keeps
+   * its replica and queued edits. A wrong password rejects with
+   * `authentication_failed` (`authFailure: true`).
+   */
+  login(server: string, identifier: string, password: string): Promise<ClientStatus>
+  /**
+   * Unlocks offline with the password (no network): derives the key from
+   * the stored account record. A wrong password rejects with `decrypt`
+   * (`authFailure: true`).
+   */
+  unlock(password: string): Promise<ClientStatus>
+  /**
+   * Locks: drops the keys from memory (the session stays; `unlock` or
+   * `login` again). A no-op when locked.
+   */
+  lock(): Promise<void>
+  /**
+   * Ends this device's session on the server (if reachable) and wipes
+   * the replica. Resolves with whether the server confirmed (`false`
+   * when offline: the session then lives until it expires).
+   */
+  logout(): Promise<boolean>
+  /**
+   * One sync round: pull the feed, resolve conflicts (keep both
+   * versions), push queued edits. Offline it rejects with `network`
+   * (`offline: true`) and the edits stay queued.
+   */
+  sync(): Promise<SyncReport>
+  /** The vaults this device holds, by name (offline). */
+  vaults(): Promise<VaultSummary[]>
+  /**
+   * The items of one vault (or of every vault), overviews only, sorted by
+   * title (offline; local edits applied).
+   */
+  listItems(vaultId?: string | undefined | null): Promise<ItemSummary[]>
+  /** One item in full, decrypted (offline). Its secrets become JS strings. */
+  getItem(vaultId: string, itemId: string): Promise<Item>
+  /** Adds an item (queued; the next `sync` pushes it). Resolves with its id. */
+  addItem(vaultId: string, item: Item): Promise<string>
+  /** Replaces an item's content (queued; the next `sync` pushes it). */
+  editItem(vaultId: string, itemId: string, item: Item): Promise<void>
+  /** Deletes an item (queued; the next `sync` pushes it). */
+  deleteItem(vaultId: string, itemId: string): Promise<void>
+  /** Creates a vault owned by the user (online). Resolves with its id. */
+  createVault(name: string, description?: string | undefined | null): Promise<string>
+  /**
+   * Looks a user up in the directory (online), checks the identity's
+   * signature and pins it: `{ account, identifier, fingerprint, verified }`.
+   * Compare `fingerprint` with theirs out of band before sharing.
+   */
+  lookupUser(identifier: string): Promise<Contact>
+  /**
+   * Shares a vault the user owns with `identifier` as `'editor'` or
+   * `'viewer'` (online; also changes an existing member's role). With
+   * `expectedFingerprint` (the digits they read out; spacing ignored) a
+   * different identity rejects with `fingerprint_mismatch` and a match
+   * marks them verified; without it the identity pinned on first sight
+   * is trusted.
+   */
+  share(vaultId: string, identifier: string, role: 'editor' | 'viewer', expectedFingerprint?: string): Promise<void>
+  /**
+   * Ends a member's access to a vault the user owns (online), then
+   * rotates the vault key. Resolves with the new key generation.
+   */
+  unshare(vaultId: string, accountId: string): Promise<number>
+  /**
+   * The members of a vault (online): `{ account, identifier, role,
+   * key_version, fingerprint, verified, you }`.
+   */
+  members(vaultId: string): Promise<Member[]>
+  /**
+   * Reads a secret by item title (exact, case-sensitive), offline from
+   * the replica (`sync()` first for the newest). `vault` (a vault id or
+   * name) narrows the search. Rejects with `not_found` when no item has
+   * that title and `ambiguous` when several do. Without `field`: a
+   * login's password, an API-key item's value (when it has one entry;
+   * `ambiguous` with several), a secure note's text, a card's number, an
+   * SSH key's private key. With `field` (the names `vault get --field`
+   * takes: case, surrounding space and `-`/`_` do not matter): a field
+   * of the item's type by its JSON name or alias (`username`, `password`,
+   * `url`, `totp`, `code`, `private_key`, …), `title`, `notes`, `tags`,
+   * an API-key entry by its key (`env`: all of them as `KEY=VALUE`
+   * lines), or a custom field by name. The secret becomes a JS string.
+   */
+  readSecret(title: string, options?: { vault?: string, field?: string }): Promise<string>
+  /**
+   * Makes a new recovery kit and stores its wrap on the server (any older
+   * kit's words stop working). Logs in again with `password` first (the
+   * server wants a recent login before anything that could reset the
+   * password). Resolves with the kit's 24 words: show them to the user
+   * once, never store them. They let `recover` set a new password on a
+   * forgotten one.
+   */
+  createRecoveryKit(password: string): Promise<string>
+  /**
+   * Whether the server holds a recovery kit for the account's current
+   * key generation (online).
+   */
+  hasRecoveryKit(): Promise<boolean>
+  /**
+   * Deletes the recovery kit on the server (after a fresh login with
+   * `password`). Resolves with whether there was one.
+   */
+  removeRecoveryKit(password: string): Promise<boolean>
+  /**
+   * Rotates the account key after a suspected compromise: logs in again
+   * with `password`, syncs, re-wraps every vault key and the identity
+   * keys under a fresh account key, and has the server apply the change
+   * in one step (it ends every other session: other devices log in
+   * again). Items are not re-encrypted. Old recovery kits (and device or
+   * PIN wraps) stop working; with `newRecoveryKit: true` a new kit is
+   * made in the same step and its 24 words are the result (show them
+   * once), otherwise `null`.
+   */
+  rotateAccountKey(password: string, options?: { newRecoveryKit?: boolean }): Promise<string | null>
+  /**
+   * Recovers an account whose password is forgotten, on this device
+   * (new or logged out, or already this account's): logs in with the
+   * recovery kit (`wordsOrShares`: its 24 words, or shares of a split kit
+   * as `Share` handles or `VS1-…` text), opens the account key from it,
+   * sets `newPassword` (with `kdf`, a preset name or `KdfParams`; absent
+   * keeps the account's) and unlocks. The server ends every other
+   * session. The kit stays valid. Words that do not parse reject with
+   * `malformed` / `checksum`, shares that do not join with `shamir`, a
+   * kit the server does not hold with `authentication_failed`.
+   */
+  recover(server: string, identifier: string, wordsOrShares: string | Array<string | Share>, newPassword: string, kdf?: KdfParams | 'default' | 'constrained' | 'sensitive'): Promise<ClientStatus>
+  /**
+   * Names `identifier` (an identifier or account id) as your emergency
+   * contact for `vaultIds` (your own vaults), who may claim them
+   * `waitSeconds` after asking unless you cancel; replaces what you named
+   * for them before. With `expectedFingerprint` (the digits they read out;
+   * spacing ignored) a different identity rejects with
+   * `fingerprint_mismatch` and a match marks them verified; without it,
+   * compare the result's `fingerprint` out of band yourself (online).
+   */
+  setEmergencyContact(identifier: string, vaultIds: string[], waitSeconds: number, expectedFingerprint?: string): Promise<EmergencyAccess>
+  /**
+   * Removes your emergency contact `contact` (identifier or account id;
+   * `not_found` if they are not one). Vaults they already claimed stay
+   * shared: `unshare` them to revoke.
+   */
+  removeEmergencyContact(contact: string): Promise<void>
+  /**
+   * Your emergency access both ways (online): `{ as_owner, as_contact }`,
+   * each entry with the other party's identifier and fingerprint.
+   */
+  emergencyStatus(): Promise<EmergencyOverview>
+  /**
+   * As an emergency contact, asks for `owner`'s vaults (identifier or
+   * account id): the wait starts and the owner's devices are told.
+   */
+  requestEmergencyAccess(owner: string): Promise<EmergencyAccess>
+  /** As an owner, cancels `contact`'s pending request: nothing is released. */
+  cancelEmergencyRequest(contact: string): Promise<EmergencyAccess>
+  /**
+   * As an emergency contact, claims `owner`'s vaults once the wait has
+   * passed, then syncs so this device holds them: `{ released, stale }`
+   * (vault ids; stale ones the owner's key rotation left behind). Too
+   * early rejects with `emergency_waiting` (`retryAfter`: seconds left);
+   * also `emergency_not_requested`, `emergency_released`.
+   */
+  claimEmergencyAccess(owner: string): Promise<EmergencyRelease>
+  /**
+   * Re-issues your emergency grants that are older than your newest key
+   * of their vault (after a vault key rotation elsewhere), for every
+   * contact or only those covering `vaultId`. Resolves with how many
+   * contacts were updated.
+   */
+  reissueEmergencyGrants(vaultId?: string | undefined | null): Promise<number>
 }
 
 /** One vault's key of one generation, in native memory. */
@@ -863,6 +1409,12 @@ export declare function checkKdfParams(params: KdfParams, policy?: KdfPolicy): v
  * nor inflate them (`kdf_policy`). Returns `{ kdf, srp? }` to use.
  */
 export declare function checkPreloginResponse(response: PreloginResponse | string, policy?: KdfPolicy): { kdf: KdfConfig, srp?: SrpPrelogin }
+
+/**
+ * Whether `token` is the auth token of the kit `wrap` belongs to
+ * (constant-time; what a server checks at recovery login).
+ */
+export declare function checkRecoveryAuthToken(wrap: RecoveryWrap | string, token: SymmetricKey): boolean
 
 /**
  * Creates an account (fresh keys, wrapped under the password) on a worker
@@ -945,10 +1497,22 @@ export declare function kdfPreset(name: string): KdfParams
 export declare function masterKeysFromStretched(stretched: SymmetricKey, salt: string, secretKey?: SecretKey | undefined | null): MasterKeys
 
 /**
+ * A fresh random device id (UUID text) for this install: name the device
+ * in its device and PIN wraps.
+ */
+export declare function newDeviceId(rng?: Rng | undefined | null): string
+
+/**
  * Parses an envelope (text form or binary) and opens it under `key` and
  * `context`. Any failure to authenticate is the single `decrypt` error.
  */
 export declare function openEnvelope(key: SymmetricKey, ctx: EnvelopeContext, envelope: string | Buffer): Buffer
+
+/**
+ * Validates an account key rotation change set (object or JSON text) and
+ * returns it as an object.
+ */
+export declare function parseAccountKeyRotation(value: AccountKeyRotation | string): AccountKeyRotation
 
 /**
  * Validates an account record (object or JSON text) the way unlock would
@@ -958,10 +1522,32 @@ export declare function openEnvelope(key: SymmetricKey, ctx: EnvelopeContext, en
 export declare function parseAccountRecord(value: EncryptedAccount | string): EncryptedAccount
 
 /**
+ * Validates a stored device unlock (object or JSON text) and returns it as
+ * an object: `malformed` for unknown members, `unsupported_version` for a
+ * newer layout.
+ */
+export declare function parseDeviceUnlock(value: DeviceUnlock | string): DeviceUnlock
+
+/**
  * Parses `.env`-style text into API-key entries (`KEY=VALUE` lines; `#`
  * comments, blank lines, `export ` and matching quotes handled).
  */
 export declare function parseDotenv(text: string): EnvEntry[]
+
+/**
+ * Validates a stored PIN unlock (object or JSON text) and returns it as an
+ * object.
+ */
+export declare function parsePinUnlock(value: PinUnlock | string): PinUnlock
+
+/**
+ * Validates a recovery wrap (object or JSON text) and returns it as an
+ * object.
+ */
+export declare function parseRecoveryWrap(value: RecoveryWrap | string): RecoveryWrap
+
+/** Wrong PINs left before a PIN unlock's wrap is erased (0 once it is). */
+export declare function pinRemainingAttempts(pinUnlockRecord: PinUnlock | string): number
 
 /** A pre-login request for `identifier`: `{ v: 1, identifier }`. */
 export declare function preloginRequest(identifier: string): PreloginRequest
@@ -971,6 +1557,19 @@ export declare function preloginRequest(identifier: string): PreloginRequest
  * returns the identifier it asks about.
  */
 export declare function preloginRequestIdentifier(request: PreloginRequest | string): string
+
+/**
+ * Opens a recovery wrap with the recovery key and unlocks `record` (no
+ * Argon2id); then set a new password with `changePassword`. An older
+ * generation's wrap throws `stale_wrap`, the wrong key `decrypt`.
+ */
+export declare function recoverAccount(wrap: RecoveryWrap | string, key: RecoveryKey, recordValue: EncryptedAccount | string): UnlockedAccount
+
+/**
+ * `recoverAccount` from the kit's 24 words (`malformed` / `checksum` for
+ * words that do not parse).
+ */
+export declare function recoverAccountWithWords(wrap: RecoveryWrap | string, words: string, recordValue: EncryptedAccount | string): UnlockedAccount
 
 /**
  * Seals `plaintext` under `key`, binding `context`; returns the text form
@@ -1024,8 +1623,34 @@ export declare function unlockAccountSync(record: EncryptedAccount | string, pas
  */
 export declare function unlockAccountWithAccountKey(recordValue: EncryptedAccount | string, accountKey: SymmetricKey): UnlockedAccount
 
+/**
+ * Unlocks `record` with a device wrap and its device key (no Argon2id). A
+ * wrap of an older account key generation throws `stale_wrap` (unlock with
+ * the password and enable device unlock again); the wrong key or device
+ * `decrypt`.
+ */
+export declare function unlockAccountWithDevice(wrap: DeviceUnlock | string, deviceKey: SymmetricKey, recordValue: EncryptedAccount | string): UnlockedAccount
+
 /** Unlocks with an already-derived master KEK (from `deriveMasterKeys`). */
 export declare function unlockAccountWithKek(recordValue: EncryptedAccount | string, kek: SymmetricKey): UnlockedAccount
+
+/**
+ * Unlocks `record` with the PIN (and `deviceSecret`, if the wrap was made
+ * with one) on a worker thread, counting the attempt. Never rejects for a
+ * failed attempt: resolves to `{ ok, account?, code?, message?,
+ * remainingAttempts, pinUnlock }`, and `pinUnlock`, the updated record, is
+ * what to store now, **whatever `ok` is**. Codes: `authentication_failed`
+ * (a wrong PIN), `locked_out` (the last allowed wrong PIN erased the wrap,
+ * or it was erased before: unlock with the password), `stale_wrap` (an
+ * older account key generation), `invalid_argument` (a device secret
+ * missing or not expected), `kdf_policy` (the stored PIN params fall
+ * outside `policy`, default `kdfPolicy()`). Only malformed inputs throw.
+ * Options: `deviceSecret`, `policy`, `signal`.
+ */
+export declare function unlockAccountWithPin(pinUnlock: PinUnlock | string, pin: string, record: EncryptedAccount | string, options?: { deviceSecret?: SymmetricKey, policy?: KdfPolicy, signal?: AbortSignal }): Promise<PinUnlockResult>
+
+/** Synchronous twin of `unlockAccountWithPin` (the same result object). */
+export declare function unlockAccountWithPinSync(pinUnlock: PinUnlock | string, pin: string, record: EncryptedAccount | string, options?: { deviceSecret?: SymmetricKey, policy?: KdfPolicy }): PinUnlockResult
 
 /** Checks that an object is a valid item (every type, strict members). */
 export declare function validateItem(item: Item): void

@@ -2,7 +2,9 @@
 # The Node binding's test suite, from a fresh machine, with no stdin:
 # installs what it needs (skipping what is present), builds the addon with
 # the `test-vectors` feature into build-test/ (never the shipped build), and
-# runs `node --test`. Exits non-zero on any failure.
+# runs `node --test`. Exits non-zero on any failure. The client suite
+# (test/client.test.mjs) runs against a real vault-server, built here and
+# passed in as VAULT_SERVER_BIN (set it yourself to use another build).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +22,15 @@ fi
 # Test build: debug profile (dependencies are optimised by the workspace
 # profile) with the deterministic entry points the vectors need.
 npx napi build --platform --features test-vectors --output-dir build-test
+
+# The server the client suite talks to (debug build, SQLite).
+if [ -z "${VAULT_SERVER_BIN:-}" ]; then
+  cargo build -p vault-server --bin vault-server
+  target_dir=$(cargo metadata --format-version 1 --no-deps |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+  export VAULT_SERVER_BIN="$target_dir/debug/vault-server"
+fi
+echo "vault-server: $VAULT_SERVER_BIN"
 
 set +e
 node --test --test-reporter=spec test/*.test.mjs 2>&1 | tee build-test/test-output.txt

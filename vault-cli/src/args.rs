@@ -198,11 +198,48 @@ pub enum Command {
         /// Another user's identifier.
         identifier: Option<String>,
     },
+    /// Emergency access: a trusted contact who may ask for chosen vaults,
+    /// released after a waiting period unless you cancel.
+    Emergency {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::emergency::EmergencyCommand,
+    },
     /// Change the account password (other devices must log in again).
     ChangePassword {
         /// New KDF strength (default: keep the current parameters).
         #[arg(long)]
         kdf: Option<String>,
+    },
+    /// Make a recovery kit: 24 words that reset a forgotten password
+    /// (shown once). Replaces any older kit.
+    RecoveryKit {
+        /// Split the kit into Shamir shares, e.g. 2/3 (any 2 of 3 recover it).
+        #[arg(long, value_name = "THRESHOLD/SHARES")]
+        split: Option<String>,
+        /// Remove the kit instead (its words stop working).
+        #[arg(long, conflicts_with_all = ["split", "status"])]
+        remove: bool,
+        /// Only say whether a kit is set up.
+        #[arg(long, conflicts_with = "split")]
+        status: bool,
+    },
+    /// Reset a forgotten password with the recovery kit (words or shares
+    /// from VAULT_RECOVERY, standard input or the terminal; the new
+    /// password from VAULT_NEW_PASSWORD or the terminal).
+    Recover {
+        /// The account identifier.
+        identifier: String,
+        /// New KDF strength (default: keep the current parameters).
+        #[arg(long)]
+        kdf: Option<String>,
+    },
+    /// Replace the account key after a suspected compromise: every vault key
+    /// is re-wrapped, other sessions end, a recovery kit is renewed.
+    RotateAccountKey {
+        /// Make a new recovery kit even if there was none.
+        #[arg(long)]
+        recovery_kit: bool,
     },
     /// Print a random password.
     Generate {

@@ -1,4 +1,5 @@
-//! Building and editing items from flags, and reading fields back out.
+//! Building and editing items from flags (fields are read back with
+//! `vault_core::Item::field`).
 
 use crate::args::{
     AddKind, ApiKeyArgs, CardArgs, EditFields, IdentityArgs, LoginArgs, MetaArgs, SshArgs,
@@ -420,105 +421,6 @@ pub fn from_add(kind: AddKind, input: &mut Input) -> CliResult<(Option<String>, 
     Ok((common.vault, item))
 }
 
-fn norm(name: &str) -> String {
-    name.trim().to_ascii_lowercase().replace('-', "_")
-}
-
-/// One field's value, by name (see `vault get --help`).
-pub fn field_value(item: &Item, name: &str) -> Option<String> {
-    let n = norm(name);
-    let s = |v: &SecretString| Some(v.expose_secret().to_owned());
-    let common = match n.as_str() {
-        "title" => Some(item.title.clone()),
-        "notes" | "note" => s(&item.notes),
-        "tags" => Some(item.tags.join(",")),
-        _ => None,
-    };
-    if common.is_some() {
-        return common;
-    }
-    let typed = match &item.data {
-        ItemData::Login {
-            username,
-            password,
-            uris,
-            totp,
-        } => match n.as_str() {
-            "username" | "user" | "login" => Some(username.clone()),
-            "password" | "pass" => s(password),
-            "uri" | "url" => uris.first().cloned(),
-            "uris" | "urls" => Some(uris.join("\n")),
-            "totp" | "otp" => s(totp),
-            _ => None,
-        },
-        ItemData::ApiKey { entries } => match n.as_str() {
-            "env" | "dotenv" => Some(
-                entries
-                    .iter()
-                    .map(|e| format!("{}={}", e.key, e.value.expose_secret()))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
-            _ => entries
-                .iter()
-                .find(|e| e.key == name.trim() || norm(&e.key) == n)
-                .map(|e| e.value.expose_secret().to_owned())
-                .or_else(|| match (n.as_str(), entries.as_slice()) {
-                    ("value" | "key" | "password", [one]) => s(&one.value),
-                    _ => None,
-                }),
-        },
-        ItemData::Card {
-            cardholder,
-            brand,
-            number,
-            exp_month,
-            exp_year,
-            code,
-        } => match n.as_str() {
-            "cardholder" | "name" => Some(cardholder.clone()),
-            "brand" => Some(brand.clone()),
-            "number" => s(number),
-            "exp_month" => Some(exp_month.clone()),
-            "exp_year" => Some(exp_year.clone()),
-            "expiry" | "exp" => Some(format!("{exp_month}/{exp_year}")),
-            "code" | "cvv" | "cvc" => s(code),
-            _ => None,
-        },
-        ItemData::Identity {
-            full_name,
-            email,
-            phone,
-            address,
-            document_number,
-        } => match n.as_str() {
-            "full_name" | "name" => Some(full_name.clone()),
-            "email" => Some(email.clone()),
-            "phone" => Some(phone.clone()),
-            "address" => Some(address.clone()),
-            "document_number" | "document" => s(document_number),
-            _ => None,
-        },
-        ItemData::SshKey {
-            private_key,
-            public_key,
-            fingerprint,
-        } => match n.as_str() {
-            "private_key" | "private" => s(private_key),
-            "public_key" | "public" => Some(public_key.clone()),
-            "fingerprint" | "key_fingerprint" => Some(fingerprint.clone()),
-            _ => None,
-        },
-        ItemData::SecureNote => None,
-    };
-    typed.or_else(|| {
-        item.custom_fields
-            .iter()
-            .find(|c| c.name == name.trim() || norm(&c.name) == n)
-            .map(|c| c.value.expose_secret().to_owned())
-    })
-}
-
 /// The fields shown by `vault get`: (label, value, secret?).
 pub fn display_fields(item: &Item) -> Vec<(String, String, bool)> {
     let mut out: Vec<(String, String, bool)> = Vec::new();
@@ -630,15 +532,14 @@ mod tests {
                 kind: FieldKind::Text,
             }],
         };
-        assert_eq!(field_value(&item, "API_TOKEN").unwrap(), "abc");
-        assert_eq!(field_value(&item, "api-token").unwrap(), "abc");
-        assert_eq!(
-            field_value(&item, "env").unwrap(),
-            "API_TOKEN=abc\nOTHER=def"
-        );
-        assert_eq!(field_value(&item, "Account No").unwrap(), "42");
-        assert_eq!(field_value(&item, "notes").unwrap(), "n");
-        assert!(field_value(&item, "password").is_none());
+        // `vault get --field` reads fields through vault-core's `Item::field`.
+        let field_value = |name: &str| item.field(name).map(|v| v.expose_secret().to_owned());
+        assert_eq!(field_value("API_TOKEN").unwrap(), "abc");
+        assert_eq!(field_value("api-token").unwrap(), "abc");
+        assert_eq!(field_value("env").unwrap(), "API_TOKEN=abc\nOTHER=def");
+        assert_eq!(field_value("Account No").unwrap(), "42");
+        assert_eq!(field_value("notes").unwrap(), "n");
+        assert!(field_value("password").is_none());
     }
 
     #[test]

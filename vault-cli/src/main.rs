@@ -17,8 +17,10 @@
 //! to stdout (`--json` for machines). Exit codes: see `vault --help`.
 
 mod args;
+mod emergency;
 mod error;
 mod items;
+mod lifecycle;
 mod term;
 
 use args::{Cli, Command, KindArg, RoleArg};
@@ -654,15 +656,15 @@ async fn run(cli: Cli) -> CliResult<()> {
             let (vault_id, item_id) = d.find_item(&item, v)?;
             let it = d.get_item(vault_id, item_id)?;
             if let Some(f) = field {
-                let value = Zeroizing::new(items::field_value(&it, &f).ok_or_else(|| {
+                let value = it.field(&f).ok_or_else(|| {
                     CliError::new(
                         exit::NOT_FOUND,
                         "no_field",
                         format!("the item \"{}\" has no field {f}", it.title),
                     )
-                })?);
+                })?;
                 if ctx.json {
-                    ctx.print_json(&json!({ "field": f, "value": value.as_str() }));
+                    ctx.print_json(&json!({ "field": f, "value": value.expose_secret() }));
                 } else {
                     let mut out = std::io::stdout().lock();
                     let nl = if std::io::stdout().is_terminal() {
@@ -670,7 +672,7 @@ async fn run(cli: Cli) -> CliResult<()> {
                     } else {
                         ""
                     };
-                    write!(out, "{}{nl}", value.as_str())
+                    write!(out, "{}{nl}", value.expose_secret())
                         .and_then(|()| out.flush())
                         .map_err(|e| CliError::new(exit::GENERAL, "io", e.to_string()))?;
                 }
@@ -925,6 +927,7 @@ async fn run(cli: Cli) -> CliResult<()> {
             }
             Ok(())
         }
+        Command::Emergency { command } => emergency::run(&mut ctx, command).await,
         Command::Fingerprint { identifier } => {
             let device = ctx.open_logged_in().await?;
             let (who, fp) = match identifier {
@@ -977,6 +980,15 @@ async fn run(cli: Cli) -> CliResult<()> {
             }
             ctx.progress("Password changed. Your other devices must log in again.");
             Ok(())
+        }
+        Command::RecoveryKit {
+            split,
+            remove,
+            status,
+        } => lifecycle::recovery_kit(&mut ctx, split, remove, status).await,
+        Command::Recover { identifier, kdf } => lifecycle::recover(&mut ctx, identifier, kdf).await,
+        Command::RotateAccountKey { recovery_kit } => {
+            lifecycle::rotate_account_key(&mut ctx, recovery_kit).await
         }
         Command::Generate { length, no_symbols } => {
             let p = Zeroizing::new(items::generate_password(length, !no_symbols)?);

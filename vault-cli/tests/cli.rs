@@ -592,3 +592,275 @@ fn register_add_share_sync_get() {
 
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn recovery_kit_recover_and_rotate_account_key() {
+    let mut rng = rng::os_rng();
+    let root = std::env::temp_dir().join(format!("vault-cli-{}", AccountId::generate(&mut rng)));
+    std::fs::create_dir_all(root.join("server")).unwrap();
+    let url = start_server(&root.join("server"));
+    let e = Env {
+        root: root.clone(),
+        url,
+    };
+    let a = Some(ALICE_PW);
+    e.ok(
+        "d1",
+        a,
+        &[
+            "register",
+            "dora@example.com",
+            "--kdf",
+            "insecure-test-only",
+        ],
+    );
+    e.ok(
+        "d1",
+        a,
+        &[
+            "add",
+            "note",
+            "--title",
+            "Dora Note",
+            "--notes",
+            "dora-note-secret-Pa5",
+        ],
+    );
+    assert_eq!(
+        json(&e.ok("d1", a, &["recovery-kit", "--status", "--json"]))["recovery_kit"],
+        false
+    );
+    let kit = json(&e.ok("d1", a, &["recovery-kit", "--json"]));
+    let words = kit["words"].as_str().unwrap().to_owned();
+    assert_eq!(words.split(' ').count(), 24);
+    assert_eq!(
+        json(&e.ok("d1", a, &["recovery-kit", "--status", "--json"]))["recovery_kit"],
+        true
+    );
+
+    // A mistyped word is caught locally (usage-level error, nothing sent).
+    let mut typo: Vec<&str> = words.split(' ').collect();
+    typo[0] = if typo[0] == "zoo" { "zebra" } else { "zoo" };
+    let out = e.run(
+        "d2",
+        None,
+        &[
+            ("VAULT_RECOVERY", typo.join(" ").as_str()),
+            ("VAULT_NEW_PASSWORD", "dora-new-password-Lk8"),
+        ],
+        None,
+        &["recover", "dora@example.com"],
+    );
+    assert!(!out.status.success());
+    // The right words on a new device, the words read from stdin.
+    let new_pw = "dora-new-password-Lk8";
+    let out = e.run(
+        "d2",
+        None,
+        &[("VAULT_NEW_PASSWORD", new_pw)],
+        Some(&format!("{words}\n")),
+        &["recover", "dora@example.com"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = Some(new_pw);
+    assert_eq!(
+        e.ok("d2", n, &["get", "Dora Note", "--field", "notes"]),
+        "dora-note-secret-Pa5"
+    );
+    // The old password no longer logs in (exit 4).
+    e.fails("d3", a, &["login", "dora@example.com"], 4);
+
+    // Rotation renews the kit; the item stays readable on a fresh login.
+    let rotated = json(&e.ok("d2", n, &["rotate-account-key", "--json"]));
+    assert_eq!(rotated["key_generation"], 2);
+    let new_words = rotated["recovery_words"].as_str().unwrap().to_owned();
+    assert_ne!(new_words, words);
+    e.ok("d3", n, &["login", "dora@example.com"]);
+    assert_eq!(
+        e.ok("d3", n, &["get", "Dora Note", "--field", "notes"]),
+        "dora-note-secret-Pa5"
+    );
+    // The old kit is refused by the server (exit 4: authentication failed).
+    let out = e.run(
+        "d4",
+        None,
+        &[
+            ("VAULT_RECOVERY", words.as_str()),
+            ("VAULT_NEW_PASSWORD", "x-password-Zz9"),
+        ],
+        None,
+        &["recover", "dora@example.com"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Shares: split 2/3, any two recover.
+    let split = json(&e.ok("d3", n, &["recovery-kit", "--split", "2/3", "--json"]));
+    let shares: Vec<String> = split["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shares.len(), 3);
+    let two = format!("{} {}", shares[0], shares[2]);
+    let out = e.run(
+        "d5",
+        None,
+        &[
+            ("VAULT_RECOVERY", two.as_str()),
+            ("VAULT_NEW_PASSWORD", "dora-third-pw-Qe2"),
+        ],
+        None,
+        &["recover", "dora@example.com"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        e.ok(
+            "d5",
+            Some("dora-third-pw-Qe2"),
+            &["get", "Dora Note", "--field", "notes"]
+        ),
+        "dora-note-secret-Pa5"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
+
+/// `vault emergency`: name a contact (fingerprint checked), ask, the early
+/// claim refused with its code, cancel, remove; bad waits are refused.
+/// (The server's minimum wait is the default 24 h here, so nothing is
+/// released: the release itself is tested in vault-sync/tests/emergency.rs.)
+#[test]
+fn emergency_add_request_cancel_claim() {
+    let mut rng = rng::os_rng();
+    let root = std::env::temp_dir().join(format!("vault-cli-{}", AccountId::generate(&mut rng)));
+    std::fs::create_dir_all(root.join("server")).unwrap();
+    let url = start_server(&root.join("server"));
+    let e = Env {
+        root: root.clone(),
+        url,
+    };
+    let (a, b) = (Some(ALICE_PW), Some(BOB_PW));
+    for (dev, pw, id) in [("ea", a, "erin@example.com"), ("eb", b, "finn@example.com")] {
+        e.ok(dev, pw, &["register", id, "--kdf", "insecure-test-only"]);
+    }
+    let fp = e.ok("eb", b, &["fingerprint"]).trim().to_owned();
+    // A wrong fingerprint, a bad or too short wait: refused, nothing named.
+    e.fails(
+        "ea",
+        a,
+        &[
+            "emergency",
+            "add",
+            "finn@example.com",
+            "--vault",
+            "Personal",
+            "--fingerprint",
+            "1234",
+        ],
+        9,
+    );
+    e.fails(
+        "ea",
+        a,
+        &[
+            "emergency",
+            "add",
+            "finn@example.com",
+            "--vault",
+            "Personal",
+            "--wait",
+            "7w",
+            "--yes",
+        ],
+        2,
+    );
+    e.fails(
+        "ea",
+        a,
+        &[
+            "emergency",
+            "add",
+            "finn@example.com",
+            "--vault",
+            "Personal",
+            "--wait",
+            "1h",
+            "--yes",
+        ],
+        6,
+    );
+    let ls = json(&e.ok("ea", a, &["emergency", "ls", "--json"]));
+    assert_eq!(ls["as_owner"].as_array().unwrap().len(), 0, "{ls}");
+
+    let added = json(&e.ok(
+        "ea",
+        a,
+        &[
+            "emergency",
+            "add",
+            "finn@example.com",
+            "--vault",
+            "Personal",
+            "--wait",
+            "2d",
+            "--fingerprint",
+            &fp,
+            "--json",
+        ],
+    ));
+    assert_eq!(added["state"], "idle");
+    assert_eq!(added["wait_secs"], 2 * 86_400);
+    assert_eq!(added["verified"], true);
+    assert_eq!(added["vaults"][0]["name"], "Personal");
+    let ls = json(&e.ok("eb", b, &["emergency", "ls", "--json"]));
+    assert_eq!(ls["as_contact"][0]["identifier"], "erin@example.com");
+
+    let asked = json(&e.ok(
+        "eb",
+        b,
+        &["emergency", "request", "erin@example.com", "--json"],
+    ));
+    assert_eq!(asked["state"], "requested");
+    let out = e.run(
+        "eb",
+        b,
+        &[],
+        None,
+        &["emergency", "claim", "erin@example.com", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(6));
+    let err = json(String::from_utf8_lossy(&out.stderr).trim());
+    assert_eq!(err["error"], "emergency_waiting", "{err}");
+    assert!(e.ok("ea", a, &["emergency", "ls"]).contains("requested"));
+
+    e.ok("ea", a, &["emergency", "cancel", "finn@example.com"]);
+    let out = e.run(
+        "eb",
+        b,
+        &[],
+        None,
+        &["emergency", "claim", "erin@example.com", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(6));
+    let err = json(String::from_utf8_lossy(&out.stderr).trim());
+    assert_eq!(err["error"], "emergency_not_requested", "{err}");
+    // Bob cannot remove Alice's contact (it is not his); Alice can, once.
+    e.fails("eb", b, &["emergency", "rm", "erin@example.com"], 8);
+    e.ok("ea", a, &["emergency", "rm", "finn@example.com"]);
+    e.fails("ea", a, &["emergency", "rm", "finn@example.com"], 8);
+    let ls = json(&e.ok("eb", b, &["emergency", "ls", "--json"]));
+    assert_eq!(ls["as_contact"].as_array().unwrap().len(), 0, "{ls}");
+    std::fs::remove_dir_all(&root).ok();
+}

@@ -5,18 +5,27 @@
 //! `"malformed"`, `"kdf_policy"`, …) and whose message is the core's message,
 //! which never contains secret material. Failures of the glue itself (a JS
 //! value of the wrong shape inside an object) are mapped onto the same codes.
+//!
+//! The high-level client (`VaultClient`) rejects with the same kind of
+//! `Error`, its `code` being [`ClientError::code`] (the server's stable code
+//! for server answers, the core's for crypto failures, a fixed name
+//! otherwise), plus `fault`, `offline`, `authFailure` and, when rate
+//! limited, `retryAfter` (see [`client_rejection`]).
 
-use napi::bindgen_prelude::JsError;
+use napi::bindgen_prelude::{FromNapiValue, JsError, Object};
 use napi::{Env, Unknown};
+use std::borrow::Cow;
 use vault_core::Error as CoreError;
+use vault_sync::client::{ClientError, Fault};
 
-/// The `code` of every error this addon throws: vault-core's stable code.
-#[derive(Debug, Clone, Copy)]
-pub struct Code(pub &'static str);
+/// The `code` of every error this addon throws: vault-core's stable code,
+/// or the client's ([`ClientError::code`], which may be a server's code).
+#[derive(Debug, Clone)]
+pub struct Code(pub Cow<'static, str>);
 
 impl AsRef<str> for Code {
     fn as_ref(&self) -> &str {
-        self.0
+        &self.0
     }
 }
 
@@ -25,7 +34,7 @@ pub type Result<T> = std::result::Result<T, napi::Error<Code>>;
 
 /// Converts a core error into the thrown form.
 pub fn throw(e: CoreError) -> napi::Error<Code> {
-    napi::Error::new(Code(e.code()), e.to_string())
+    napi::Error::new(Code(Cow::Borrowed(e.code())), e.to_string())
 }
 
 /// A JS value did not have the shape of `what` (never echoes the value).
@@ -83,4 +92,72 @@ pub fn to_rejection(env: &Env, e: napi::Error<Code>) -> napi::Error {
 /// [`to_rejection`] for a core error.
 pub fn reject<T>(env: &Env, e: CoreError) -> napi::Result<T> {
     Err(to_rejection(env, throw(e)))
+}
+
+/// What a failed client call carries to JavaScript: the client's error, or
+/// a failure of the glue (a locked client, a JS value of the wrong shape).
+#[derive(Debug)]
+pub enum Failure {
+    /// From `vault-sync`'s client.
+    Client(ClientError),
+    /// From the glue, already in the thrown form.
+    Glue(napi::Error<Code>),
+}
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Self {
+        Failure::Client(e)
+    }
+}
+
+impl From<napi::Error<Code>> for Failure {
+    fn from(e: napi::Error<Code>) -> Self {
+        Failure::Glue(e)
+    }
+}
+
+/// A glue failure with its own code (e.g. `locked`).
+pub fn glue(code: &'static str, message: &'static str) -> Failure {
+    Failure::Glue(napi::Error::new(Code(Cow::Borrowed(code)), message))
+}
+
+fn fault_name(f: Fault) -> &'static str {
+    match f {
+        Fault::Network => "network",
+        Fault::Server => "server",
+        Fault::Rejected => "rejected",
+        Fault::Local => "local",
+    }
+}
+
+/// The JS `Error` a failed client call rejects with: `code` and `message`
+/// (the client's texts, which never hold a secret), `fault` (`'network'`,
+/// `'server'`, `'rejected'` or `'local'`: whether to retry, fix the input or
+/// report a bug), `offline` (the server could not be reached: local edits
+/// stay queued), `authFailure` (a wrong password or unknown account, online
+/// or offline) and `retryAfter` (seconds, when rate limited).
+pub fn client_rejection(env: &Env, f: Failure) -> napi::Error {
+    let e = match f {
+        Failure::Glue(e) => return to_rejection(env, e),
+        Failure::Client(e) => e,
+    };
+    let retry_after = match &e {
+        ClientError::Rejected { retry_after, .. } => *retry_after,
+        _ => None,
+    };
+    let js: Unknown<'_> = JsError::from(napi::Error::new(
+        Code(Cow::Owned(e.code().to_owned())),
+        e.to_string(),
+    ))
+    .into_unknown(*env);
+    // Best effort: the extra members are conveniences; `code` is set either way.
+    if let Ok(mut obj) = Object::from_unknown(js) {
+        let _ = obj.set("fault", fault_name(e.fault()));
+        let _ = obj.set("offline", e.is_offline());
+        let _ = obj.set("authFailure", e.is_authentication_failure());
+        if let Some(s) = retry_after {
+            let _ = obj.set("retryAfter", u32::try_from(s).unwrap_or(u32::MAX));
+        }
+    }
+    napi::Error::from(js)
 }

@@ -7,7 +7,11 @@
 //! secret happens in `vault-core`.
 //!
 //! - Keys are class handles (`SymmetricKey`, `VaultKey`, `UnlockedAccount`,
-//!   …); their bytes leave native memory only through `export*` methods.
+//!   `RecoveryKey`, …); their bytes leave native memory only through
+//!   `export*` methods.
+//! - Account lifecycle (`lifecycle.rs`): device and PIN quick unlock, the
+//!   recovery kit, account key rotation; the records an app stores (a PIN
+//!   unlock's attempt counter included) cross as plain objects.
 //! - Data (records, items, grants, protocol messages) are plain JS objects
 //!   in exactly the JSON shape of `docs/format.md` / `docs/protocol.md`.
 //! - Randomness is injected like in the core: an optional `rng`, defaulting
@@ -15,8 +19,10 @@
 //!   feature, for replaying `test-vectors/`.
 //! - Sync is the `SyncEngine` class: the sans-IO engine's plan/apply steps;
 //!   the app performs the HTTP requests it plans.
-//! - Where IO happens: nowhere. The caller moves bytes; this crate and the
-//!   core compute.
+//! - Where IO happens: only in `VaultClient`, the high-level client of
+//!   `vault-sync` (HTTP to the server, an encrypted SQLite replica in a
+//!   device directory), driven on napi's tokio runtime. Everything else does
+//!   no IO: the caller moves bytes; this crate and the core compute.
 //!
 //! The JS API and its TypeScript types are generated from the `#[napi]`
 //! items below (doc comments become `index.d.ts`); the data-object types
@@ -27,6 +33,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod account;
+mod client;
 mod convert;
 mod envelope;
 mod error;
@@ -34,6 +41,7 @@ mod error;
 mod hazmat;
 mod kdf;
 mod keys;
+mod lifecycle;
 mod opaque;
 mod prelogin;
 mod rng;

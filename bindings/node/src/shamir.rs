@@ -1,4 +1,5 @@
-//! Shamir secret sharing for recovery kits.
+//! Shamir secret sharing for recovery kits (a recovery key splits with
+//! `RecoveryKey.split`, see `lifecycle.rs`).
 
 use crate::error::{OrThrow, Result, invalid};
 use crate::keys::SecretBytes;
@@ -10,7 +11,13 @@ use napi_derive::napi;
 /// is `VS1-…` with a checksum that catches typos.
 #[napi]
 pub struct Share {
-    inner: vault_core::Share,
+    pub(crate) inner: vault_core::Share,
+}
+
+impl From<vault_core::Share> for Share {
+    fn from(inner: vault_core::Share) -> Self {
+        Share { inner }
+    }
 }
 
 #[napi]

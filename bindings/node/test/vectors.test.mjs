@@ -381,6 +381,213 @@ describe('prelogin.json', () => {
   }
 })
 
+describe('lifecycle.json', () => {
+  replayed.add('lifecycle')
+  const keyHex = (a) => hex(a.exportAccountKey().exportBytes())
+  const unlocked = (record, h) => vault.unlockAccountWithAccountKey(record, key32(h))
+  const optKey = (h) => (h ? key32(h) : undefined)
+  // One PIN attempt, sync or async: the result always carries the record to store.
+  const attempt = (state, pin, secretHex, record, sync) => {
+    const opts = { deviceSecret: optKey(secretHex), policy: PERMISSIVE }
+    return sync
+      ? vault.unlockAccountWithPinSync(state, pin, record, opts)
+      : vault.unlockAccountWithPin(state, pin, record, opts)
+  }
+  const remaining = (st) => (st.wrapped === null ? 0 : st.max_attempts - st.failed_attempts)
+  const checkAttempt = (r, want, state, accountKeyHex, what) => {
+    if (want === null) {
+      assert.equal(r.ok, true, what)
+      assert.equal(keyHex(r.account), accountKeyHex, what)
+    } else {
+      assert.equal(r.ok, false, what)
+      assert.equal(r.code, want, what)
+      assert.equal(typeof r.message, 'string')
+      assert.equal(r.account, undefined)
+    }
+    assert.deepEqual(r.pinUnlock, state, `${what}: the record to store`)
+    assert.equal(r.remainingAttempts, remaining(state), `${what}: remainingAttempts`)
+  }
+  const cases = new Map()
+
+  for (const v of load('lifecycle')) {
+    cases.set(v.case, (cases.get(v.case) ?? 0) + 1)
+    test(v.name, async () => {
+      assert.equal(isFail(v), v.error !== undefined, 'fail_* vectors carry an error')
+      switch (v.case) {
+        case 'context': {
+          const key = key32(v.key_hex)
+          const aad = vault.envelopeAad(v.context, v.algorithm)
+          assert.equal(hex(aad), v.aad_hex)
+          assert.equal(aad[6], v.kind, 'kind byte')
+          const pt = unhex(v.plaintext_hex)
+          const env = hazmat.sealEnvelopeWithNonce(key, v.context, v.algorithm, unhex(v.nonce_hex), pt)
+          assert.equal(hex(env.bytes), v.envelope_hex)
+          assert.equal(env.text, v.envelope_text)
+          assert.deepEqual(vault.openEnvelope(key, v.context, v.envelope_text), pt)
+          return
+        }
+        case 'device_unlock': {
+          const acct = unlocked(v.record, v.account_key_hex)
+          assert.equal(acct.keyGeneration, v.record.key_generation ?? 1)
+          let deviceKey, wrap
+          if (v.generate_key) {
+            ;({ deviceKey, wrap } = acct.enableDeviceUnlock(v.device, seeded(v.seed_hex)))
+          } else {
+            deviceKey = key32(v.device_key_hex)
+            wrap = acct.deviceUnlockWithKey(v.device, deviceKey, seeded(v.seed_hex))
+          }
+          assert.equal(hex(deviceKey.exportBytes()), v.device_key_hex)
+          assert.deepEqual(wrap, v.wrap)
+          assert.equal(wrap.generation, v.record.key_generation ?? 1)
+          assert.deepEqual(vault.parseDeviceUnlock(JSON.stringify(v.wrap)), v.wrap)
+          assert.equal(keyHex(vault.unlockAccountWithDevice(v.wrap, deviceKey, v.record)), v.account_key_hex)
+          assert.equal(
+            keyHex(vault.unlockAccountWithDevice(JSON.stringify(v.wrap), deviceKey, JSON.stringify(v.record))),
+            v.account_key_hex,
+          )
+          return
+        }
+        case 'pin_unlock': {
+          const acct = unlocked(v.record, v.account_key_hex)
+          const opts = (seed) => ({ params: v.params, deviceSecret: optKey(v.device_secret_hex), rng: seeded(seed) })
+          const wrap = acct.enablePinUnlockSync(v.device, v.pin, v.max_attempts, opts(v.seed_hex))
+          assert.deepEqual(wrap, v.wrap)
+          assert.deepEqual(await acct.enablePinUnlock(v.device, v.pin, v.max_attempts, opts(v.seed_hex)), v.wrap)
+          assert.equal(wrap.device_bound, v.device_secret_hex !== null)
+          assert.equal(hex(vault.stretchSync(v.pin, v.wrap.kdf).exportBytes()), v.stretched_hex)
+          assert.equal(vault.pinRemainingAttempts(v.wrap), v.max_attempts)
+          for (const sync of [true, false]) {
+            let state = v.wrap
+            for (const [i, a] of v.attempts.entries()) {
+              const r = await attempt(state, a.pin, a.device_secret_hex, v.record, sync)
+              checkAttempt(r, a.error, a.state, v.account_key_hex, `${sync ? 'sync' : 'async'} attempt ${i}`)
+              // What the app stores after each attempt is what it reads back next time.
+              state = JSON.stringify(r.pinUnlock)
+            }
+          }
+          return
+        }
+        case 'recovery_kit': {
+          const acct = unlocked(v.record, v.account_key_hex)
+          const kit = acct.createRecoveryKit(seeded(v.seed_hex))
+          assert.equal(hex(kit.key.exportBytes()), v.recovery_key_hex)
+          assert.equal(kit.words, v.words)
+          assert.equal(kit.key.exportWords(), v.words)
+          assert.deepEqual(kit.wrap, v.wrap)
+          assert.equal(hex(kit.key.authToken().exportBytes()), v.auth_token_hex)
+          for (const t of v.also_parses) assert.ok(vault.RecoveryKey.fromWords(t).equals(kit.key), t)
+          assert.deepEqual(vault.parseRecoveryWrap(JSON.stringify(v.wrap)), v.wrap)
+          assert.ok(vault.checkRecoveryAuthToken(v.wrap, kit.key.authToken()))
+          assert.ok(!vault.checkRecoveryAuthToken(v.wrap, acct.exportAccountKey()))
+          assert.equal(keyHex(vault.recoverAccountWithWords(v.wrap, v.words, v.record)), v.account_key_hex)
+          assert.equal(keyHex(vault.recoverAccount(JSON.stringify(v.wrap), vault.RecoveryKey.fromWords(v.words), v.record)),
+            v.account_key_hex)
+          const again = acct.recoveryWrap(kit.key)
+          assert.equal(keyHex(vault.recoverAccount(again, kit.key, v.record)), v.account_key_hex, 'a fresh wrap of the same key')
+          return
+        }
+        case 'recovery_words': {
+          if (isFail(v)) {
+            assert.equal(codeOf(() => vault.RecoveryKey.fromWords(v.words)), v.error)
+            return
+          }
+          const k = vault.RecoveryKey.fromBytes(unhex(v.recovery_key_hex))
+          assert.equal(k.exportWords(), v.words)
+          assert.ok(vault.RecoveryKey.fromWords(v.words).equals(k))
+          return
+        }
+        case 'recovery_split': {
+          const k = vault.RecoveryKey.fromBytes(unhex(v.recovery_key_hex))
+          assert.equal(k.exportWords(), v.words)
+          const shares = k.split(v.threshold, v.shares, seeded(v.seed_hex))
+          assert.deepEqual(shares.map((s) => s.toText()), v.share_texts)
+          assert.deepEqual(shares.map((s) => hex(s.toBytes())), v.share_bytes_hex)
+          for (let i = 0; i + v.threshold <= v.share_texts.length; i++) {
+            const texts = v.share_texts.slice(i, i + v.threshold)
+            const back = vault.RecoveryKey.combine(texts.map((t) => vault.Share.fromText(t)))
+            assert.ok(back.equals(k), `window ${i}`)
+            assert.equal(back.exportWords(), v.words)
+            const bytes = v.share_bytes_hex.slice(i, i + v.threshold).map((h) => vault.Share.fromBytes(unhex(h)))
+            assert.ok(vault.RecoveryKey.combine(bytes).equals(k))
+          }
+          return
+        }
+        case 'rotation': {
+          const acct = unlocked(v.record, v.account_key_hex)
+          const opts = () => ({ policy: PERMISSIVE, rng: seeded(v.seed_hex) })
+          const rotated = acct.rotateAccountKeySync(v.record, v.password, v.own_wraps, opts())
+          assert.equal(keyHex(rotated.account), v.new_account_key_hex)
+          assert.equal(rotated.account.keyGeneration, acct.keyGeneration + 1)
+          assert.deepEqual(rotated.change, v.change)
+          const viaAsync = await acct.rotateAccountKey(v.record, v.password, v.own_wraps, opts())
+          assert.deepEqual(viaAsync.change, v.change)
+          assert.equal(keyHex(viaAsync.account), v.new_account_key_hex)
+          assert.deepEqual(vault.parseAccountKeyRotation(JSON.stringify(v.change)), v.change)
+          const again = vault.unlockAccountSync(v.change.record, v.password, { policy: PERMISSIVE })
+          assert.equal(keyHex(again), v.new_account_key_hex)
+          assert.equal(again.keyGeneration, v.change.record.key_generation)
+          assert.equal(v.change.vault_keys.length, v.vault_keys.length)
+          v.change.vault_keys.forEach((w, i) => {
+            assert.ok(again.unwrapVaultKey(w).equals(vaultKey(v.vault_keys[i])), `vault key ${i}`)
+            assert.equal(codeOf(() => acct.unwrapVaultKey(w)), 'decrypt')
+          })
+          assert.equal(
+            codeOf(() => vault.unlockAccountWithAccountKey(v.change.record, acct.exportAccountKey())),
+            v.fail_old_account_key_on_new_record,
+          )
+          return
+        }
+        case 'device_open':
+          assert.equal(codeOf(() => vault.unlockAccountWithDevice(v.wrap, key32(v.device_key_hex), v.record)), v.error)
+          return
+        case 'pin_attempt':
+          for (const sync of [true, false]) {
+            const r = await attempt(v.before, v.pin, v.device_secret_hex, v.record, sync)
+            checkAttempt(r, v.error, v.state, null, sync ? 'sync' : 'async')
+          }
+          return
+        case 'recovery_open':
+          assert.equal(codeOf(() => vault.recoverAccountWithWords(v.wrap, v.words, v.record)), v.error)
+          return
+        case 'record_unlock':
+          assert.equal(codeOf(() => vault.unlockAccountSync(v.record, v.password, { policy: PERMISSIVE })), v.error)
+          // (A record that does not parse throws before the promise exists.)
+          assert.equal(await asyncCodeOf((async () => vault.unlockAccount(v.record, v.password, { policy: PERMISSIVE }))()),
+            v.error)
+          return
+        case 'rotate': {
+          const acct = unlocked(v.unlock_record, v.account_key_hex)
+          const opts = () => ({ policy: PERMISSIVE, rng: seeded('00'.repeat(32)) })
+          assert.equal(codeOf(() => acct.rotateAccountKeySync(v.record, v.password, [], opts())), v.error)
+          assert.equal(await asyncCodeOf(acct.rotateAccountKey(v.record, v.password, [], opts())), v.error)
+          return
+        }
+        case 'parse': {
+          const parse = {
+            device_unlock: vault.parseDeviceUnlock,
+            pin_unlock: vault.parsePinUnlock,
+            recovery_wrap: vault.parseRecoveryWrap,
+            account_key_rotation: vault.parseAccountKeyRotation,
+          }[v.type]
+          assert.equal(typeof parse, 'function', v.type)
+          assert.equal(codeOf(() => parse(v.json)), v.error)
+          return
+        }
+        default:
+          assert.fail(`unknown case ${v.case}`)
+      }
+    })
+  }
+
+  test('every lifecycle case is covered', () => {
+    const min = {
+      context: 8, device_unlock: 3, pin_unlock: 2, recovery_kit: 1, recovery_words: 4, recovery_split: 1,
+      rotation: 1, device_open: 3, pin_attempt: 3, recovery_open: 2, record_unlock: 2, rotate: 2, parse: 4,
+    }
+    for (const [c, n] of Object.entries(min)) assert.ok((cases.get(c) ?? 0) >= n, `${c}: ${cases.get(c) ?? 0}`)
+  })
+})
+
 test('every file in test-vectors/ is replayed', () => {
   assert.deepEqual([...replayed].sort(), vectorFiles())
 })
