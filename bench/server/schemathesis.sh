@@ -22,11 +22,17 @@ VENV="$ROOT/target/schemathesis-venv"
 VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
 REPORT="$ROOT/target/schemathesis-report"
 
+# The abuse suite runs this for both backends at once: one installs, the
+# other waits for it (a half-made venv has no pip yet).
+mkdir -p "$ROOT/target"
+exec 9>"$ROOT/target/schemathesis-venv.lock"
+flock 9
 if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "version $VERSION\$"; then
     echo "schemathesis: installing $VERSION into $VENV" >&2
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
 fi
+flock -u 9
 
 SERVER_PID=""
 DATA=""
