@@ -166,6 +166,17 @@ pub(super) async fn fetch_account(
     identifier: &str,
 ) -> ClientResult<api::AccountBody> {
     let body = api.account().await?;
+    check_account_body(&body, tokens, identifier)?;
+    Ok(body)
+}
+
+/// Checks that an account record from the server belongs to the session
+/// and the identifier, and that its public identity is self-signed.
+pub(super) fn check_account_body(
+    body: &api::AccountBody,
+    tokens: &api::SessionTokens,
+    identifier: &str,
+) -> ClientResult<()> {
     if body.account != tokens.account
         || body.record.account != body.account
         || body.identifier != identifier
@@ -175,11 +186,25 @@ pub(super) async fn fetch_account(
         ));
     }
     body.record.public_identity.verify()?;
-    Ok(body)
+    Ok(())
 }
 
 impl Device {
-    fn check_fresh_device(&self, server: &str, identifier: &str) -> ClientResult<()> {
+    /// Refuses a record of another account than this directory's, or of an
+    /// older account key generation than it has seen.
+    pub(super) fn check_same_account(&self, body: &api::AccountBody) -> ClientResult<()> {
+        if let Some(i) = &self.info {
+            if i.account != body.account {
+                return Err(ClientError::WrongDevice(
+                    "this device directory belongs to another account: log out first".into(),
+                ));
+            }
+            check_not_older(&i.record, &body.record)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_fresh_device(&self, server: &str, identifier: &str) -> ClientResult<()> {
         match &self.info {
             Some(i) if i.server_url != server || i.identifier != identifier => {
                 Err(ClientError::WrongDevice(format!(
@@ -258,13 +283,7 @@ impl Device {
                 "the server stored another account record".into(),
             ));
         }
-        let info = DeviceInfo {
-            server_url: server,
-            identifier: identifier.to_owned(),
-            account: body.account,
-            protocol,
-            record: body.record,
-        };
+        let info = fresh_device_info(server, identifier, &body, protocol);
         self.replica.set_device(&info).await?;
         self.replica.set_session(Some(&tokens)).await?;
         UnlockedDevice::new(self.replica, info, account, self.options).await
@@ -290,27 +309,14 @@ impl Device {
         let (tokens, protocol) = pake(&api, identifier, &keys.auth_key, pre.srp()).await?;
         api.set_session(Some(tokens.clone())).await;
         let body = fetch_account(&api, &tokens, identifier).await?;
-        if let Some(i) = &self.info {
-            if i.account != body.account {
-                return Err(ClientError::WrongDevice(
-                    "this device directory belongs to another account: log out first".into(),
-                ));
-            }
-            check_not_older(&i.record, &body.record)?;
-        }
+        self.check_same_account(&body)?;
         if LoginProtocol::parse(&body.protocol)? != protocol {
             return Err(ClientError::Protocol(
                 "the server reports another login protocol".into(),
             ));
         }
         let account = body.record.unlock_with_kek(&keys.kek)?;
-        let info = DeviceInfo {
-            server_url: server,
-            identifier: identifier.to_owned(),
-            account: body.account,
-            protocol,
-            record: body.record,
-        };
+        let info = fresh_device_info(server, identifier, &body, protocol);
         self.replica.set_device(&info).await?;
         self.replica.set_session(Some(&tokens)).await?;
         UnlockedDevice::new(self.replica, info, account, self.options).await

@@ -11,7 +11,7 @@
 //!                ─▶ POST /v1/account/rotate {change set, new kit?} ─▶ sync (new wraps arrive)
 //! ```
 
-use super::auth::{check_not_older, fresh_device_info};
+use super::auth::{check_account_body, fresh_device_info};
 use super::device::{Device, UnlockedDevice};
 use super::error::{ClientError, ClientResult};
 use super::http::{ApiClient, normalize_server_url};
@@ -139,14 +139,7 @@ impl Device {
         params: Option<KdfParams>,
     ) -> ClientResult<UnlockedDevice> {
         let server = normalize_server_url(server_url, self.options.http.allow_insecure_http)?;
-        if let Some(i) = &self.info
-            && (i.server_url != server || i.identifier != identifier)
-        {
-            return Err(ClientError::WrongDevice(format!(
-                "this device directory belongs to {} at {}: log out first or use another directory",
-                i.identifier, i.server_url
-            )));
-        }
+        self.check_fresh_device(&server, identifier)?;
         if let Some(p) = &params {
             self.options.kdf_policy.check(p)?;
         }
@@ -160,23 +153,8 @@ impl Device {
             })
             .await?;
         let body = done.account;
-        if body.account != done.session.account
-            || body.record.account != body.account
-            || body.identifier != identifier
-        {
-            return Err(ClientError::Protocol(
-                "the account record belongs to another account".into(),
-            ));
-        }
-        body.record.public_identity.verify()?;
-        if let Some(i) = &self.info {
-            if i.account != body.account {
-                return Err(ClientError::WrongDevice(
-                    "this device directory belongs to another account: log out first".into(),
-                ));
-            }
-            check_not_older(&i.record, &body.record)?;
-        }
+        check_account_body(&body, &done.session, identifier)?;
+        self.check_same_account(&body)?;
         // The protocol the server reports must match what pre-login implied.
         let protocol = LoginProtocol::parse(&body.protocol)?;
         if (protocol == LoginProtocol::Srp) != pre.srp().is_some() {
