@@ -17,6 +17,19 @@ bash scripts/services.sh
 # The abuse suite also runs schemathesis (PyPI) against the server's OpenAPI document.
 export VAULT_SCHEMATHESIS="${VAULT_SCHEMATHESIS:-1}"
 
+# Every Rust artifact is built once, in one cargo invocation, so features
+# unify the same way for all of them: the libraries and binaries (the
+# server the Node client suite talks to, uniffi-bindgen, the ts-types
+# generator), the binding cdylibs (vault-ffi and vault-node, with their
+# test-vector entry points: --all-features), and the test harnesses. The
+# binding suites below reuse these instead of building their own copies
+# (VAULT_PREBUILT_DIR); run on their own, they still build what they need.
+step "Rust workspace: build every target once (libraries, binaries, cdylibs, tests)"
+cargo build --workspace --all-features --lib --bins --tests --examples
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+export VAULT_PREBUILT_DIR="$target_dir/debug"
+
 step "Rust workspace: cargo test --workspace --all-features"
 cargo test --workspace --all-features
 

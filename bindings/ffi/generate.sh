@@ -33,18 +33,29 @@ done
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 out="$here/generated"
 
-# Two separate cargo commands on purpose: building the bindgen bin (uniffi/cli)
-# together with the library would unify features and rebuild everything.
-echo "generate: building uniffi-bindgen" >&2
-cargo build --release -p uniffi-bindgen
-echo "generate: building vault-ffi (${mode})" >&2
-cargo build --release -p vault-ffi --lib ${features[@]+"${features[@]}"}
-
 case "$(uname -s)" in
   Darwin) libname=libvault_ffi.dylib ;;
   *) libname=libvault_ffi.so ;;
 esac
-lib="$target_dir/release/$libname"
+
+if [ "$mode" = test-vectors ] && [ -n "${VAULT_PREBUILT_DIR:-}" ] &&
+  [ -f "$VAULT_PREBUILT_DIR/$libname" ] && [ -x "$VAULT_PREBUILT_DIR/uniffi-bindgen" ]; then
+  # scripts/test.sh built the whole workspace once (--all-features, so the
+  # test-vector entry points are in): reuse that library and bindgen.
+  echo "generate: using the workspace build in $VAULT_PREBUILT_DIR" >&2
+  lib="$VAULT_PREBUILT_DIR/$libname"
+  bindgen_dir="$VAULT_PREBUILT_DIR"
+else
+  # Two separate cargo commands on purpose: building the bindgen bin
+  # (uniffi/cli) together with the library would unify features and rebuild
+  # everything.
+  echo "generate: building uniffi-bindgen" >&2
+  cargo build --release -p uniffi-bindgen
+  echo "generate: building vault-ffi (${mode})" >&2
+  cargo build --release -p vault-ffi --lib ${features[@]+"${features[@]}"}
+  lib="$target_dir/release/$libname"
+  bindgen_dir="$target_dir/release"
+fi
 [ -f "$lib" ] || { echo "generate: $lib not found" >&2; exit 1; }
 
 # Keep generated/jniLibs (bindings/kotlin/build-android-libs.sh) across runs.
@@ -52,7 +63,7 @@ rm -rf "$out/lib" "$out/kotlin" "$out/swift" "$out/python" "$out/MODE"
 mkdir -p "$out/lib" "$out/kotlin" "$out/swift" "$out/python"
 # Copy first: another build in the shared target dir may replace the original.
 cp "$lib" "$out/lib/$libname"
-bindgen="$target_dir/release/uniffi-bindgen"
+bindgen="$bindgen_dir/uniffi-bindgen"
 for lang in kotlin swift python; do
   "$bindgen" generate "$out/lib/$libname" --crate vault_ffi \
     --config "$here/uniffi.toml" --language "$lang" --out-dir "$out/$lang" --no-format

@@ -7,7 +7,13 @@
 #      Swift and Python (bindings/ffi/generate.sh);
 #   3. runs the Kotlin suite on the host JVM (kotlinc + JNA), the 10,000-item
 #      Kotlin decrypt bench, the Python suite, and the Swift header / symbol /
-#      checksum check (no Swift compiler exists here; see bindings/swift/README.md).
+#      checksum check (no Swift compiler exists here; see bindings/swift/README.md);
+#   4. runs the independent gRPC client (python/test_grpc.py): grpcio from PyPI
+#      (pinned in python/requirements-grpc.txt, venv target/grpc-pyvenv)
+#      compiles proto/vault/secrets/v1/secrets.proto and drives the real
+#      vault-server and `vault` binaries (from $VAULT_PREBUILT_DIR when
+#      scripts/test.sh built them, else built here), decrypting with the
+#      Python binding generated in step 2.
 #
 # Each suite prints a closing `<suite>: N passed, M failed`; the script exits
 # non-zero if any suite fails. SKIP_BENCH=1 skips the bench.
@@ -30,6 +36,9 @@ command -v clang >/dev/null || apt_missing+=(clang)
 [ -f /usr/share/java/junit4.jar ] || apt_missing+=(junit4)
 command -v java >/dev/null || apt_missing+=(default-jdk-headless)
 command -v python3 >/dev/null || apt_missing+=(python3)
+# The gRPC client's venv (Debian's python3 has venv without ensurepip).
+command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null &&
+  apt_missing+=(python3-venv)
 command -v nm >/dev/null || apt_missing+=(binutils)
 if [ "${#apt_missing[@]}" -gt 0 ]; then
   echo "apt-get install ${apt_missing[*]}"
@@ -103,6 +112,29 @@ rc=${PIPESTATUS[0]}
 line="$(grep -E '^swift-check: [0-9]+ passed, [0-9]+ failed' "$target_dir/swift-check.log" | tail -1)"
 [ -n "$line" ] || { line="swift-check: 0 passed, 1 failed"; rc=1; }
 record swift "$rc" "$line"
+
+step "grpc-python (independent gRPC client: grpcio + the Python binding against vault-server)"
+grpc_log="$target_dir/grpc-python-test.log"
+grpc_bins=""
+if [ -n "${VAULT_PREBUILT_DIR:-}" ] && [ -x "$VAULT_PREBUILT_DIR/vault-server" ] &&
+  [ -x "$VAULT_PREBUILT_DIR/vault" ]; then
+  echo "binaries: the workspace build in $VAULT_PREBUILT_DIR"
+  grpc_bins="$VAULT_PREBUILT_DIR"
+elif cargo build -p vault-cli -p vault-server --bins; then
+  grpc_bins="$target_dir/debug"
+fi
+if [ -n "$grpc_bins" ]; then
+  python3 "$here/python/test_grpc.py" --generated "$gen/python" \
+    --server-bin "$grpc_bins/vault-server" --vault-bin "$grpc_bins/vault" </dev/null |
+    tee "$grpc_log"
+  rc=${PIPESTATUS[0]}
+else
+  echo "grpc-python: building vault-server and vault failed" | tee "$grpc_log"
+  rc=1
+fi
+line="$(grep -E '^grpc-python: [0-9]+ passed, [0-9]+ failed' "$grpc_log" | tail -1)"
+[ -n "$line" ] || { line="grpc-python: 0 passed, 1 failed"; rc=1; }
+record grpc-python "$rc" "$line"
 
 step "summary"
 printf '%s\n' "${results[@]}"

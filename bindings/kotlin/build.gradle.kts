@@ -12,6 +12,10 @@ plugins {
     id("org.jetbrains.kotlin.android") version "2.1.0"
 }
 
+// The version every Vault package shares (Cargo.toml [workspace.package]);
+// test-vectors/tests/versions.rs checks it.
+version = "0.1.0"
+
 val ffiDir = rootDir.resolve("../ffi/generated")
 
 android {

@@ -871,6 +871,7 @@ module.exports.kdfPolicy = nativeBinding.kdfPolicy
 module.exports.kdfPreset = nativeBinding.kdfPreset
 module.exports.masterKeysFromStretched = nativeBinding.masterKeysFromStretched
 module.exports.newDeviceId = nativeBinding.newDeviceId
+module.exports.normalizeIdentifier = nativeBinding.normalizeIdentifier
 module.exports.openEnvelope = nativeBinding.openEnvelope
 module.exports.parseAccountKeyRotation = nativeBinding.parseAccountKeyRotation
 module.exports.parseAccountRecord = nativeBinding.parseAccountRecord

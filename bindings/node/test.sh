@@ -2,7 +2,8 @@
 # The Node binding's test suite, from a fresh machine, with no stdin:
 # installs what it needs (skipping what is present), builds the addon with
 # the `test-vectors` feature into build-test/ (never the shipped build), and
-# runs `node --test`. Exits non-zero on any failure. The client suite
+# runs `node --test`. Exits non-zero on any failure, or when the committed
+# generated TypeScript is stale (../check-generated.sh). The client suite
 # (test/client.test.mjs) runs against a real vault-server, built here and
 # passed in as VAULT_SERVER_BIN (set it yourself to use another build).
 set -euo pipefail
@@ -19,9 +20,26 @@ if [ ! -x node_modules/.bin/napi ]; then
     npm install --no-audit --no-fund --loglevel=error
 fi
 
+# The committed generated TypeScript (data types, napi's index.d.ts/index.js)
+# must match a fresh generation; reported at the end, after the suite.
+gen_status=0
+bash ../check-generated.sh || gen_status=1
+
 # Test build: debug profile (dependencies are optimised by the workspace
-# profile) with the deterministic entry points the vectors need.
-npx napi build --platform --features test-vectors --output-dir build-test
+# profile) with the deterministic entry points the vectors need. Under
+# scripts/test.sh the workspace build already made it (--all-features):
+# load that library directly instead of building another.
+mkdir -p build-test
+if [ -n "${VAULT_PREBUILT_DIR:-}" ] && [ -f "$VAULT_PREBUILT_DIR/libvault_node.so" ]; then
+  cp "$VAULT_PREBUILT_DIR/libvault_node.so" build-test/vault-node-prebuilt.node
+  export VAULT_NODE_ADDON="$PWD/build-test/vault-node-prebuilt.node"
+  echo "addon: the workspace build ($VAULT_NODE_ADDON)"
+  if [ -z "${VAULT_SERVER_BIN:-}" ] && [ -x "$VAULT_PREBUILT_DIR/vault-server" ]; then
+    export VAULT_SERVER_BIN="$VAULT_PREBUILT_DIR/vault-server"
+  fi
+else
+  npx napi build --platform --features test-vectors --output-dir build-test
+fi
 
 # The server the client suite talks to (debug build, SQLite).
 if [ -z "${VAULT_SERVER_BIN:-}" ]; then
@@ -40,6 +58,9 @@ pass=$(grep -E '^ℹ pass ' build-test/test-output.txt | awk '{print $3}')
 fail=$(grep -E '^ℹ fail ' build-test/test-output.txt | awk '{print $3}')
 skip=$(grep -E '^ℹ skipped ' build-test/test-output.txt | awk '{print $3}')
 echo "node: ${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
-if [ "$status" -ne 0 ] || [ "${fail:-1}" != "0" ] || [ "${pass:-0}" = "0" ]; then
+if [ "$gen_status" -ne 0 ]; then
+  echo "node: the committed generated TypeScript is stale (see check-generated above)" >&2
+fi
+if [ "$status" -ne 0 ] || [ "$gen_status" -ne 0 ] || [ "${fail:-1}" != "0" ] || [ "${pass:-0}" = "0" ]; then
   exit 1
 fi

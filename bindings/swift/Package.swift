@@ -10,6 +10,12 @@
 //   bindings/swift/build-xcframework.sh --test-vectors  # before `swift test`
 import PackageDescription
 
+// SwiftPM has no version field: a dependent asks for a version and SwiftPM
+// resolves it to the git tag of that name (`0.1.0` or `v0.1.0`). This constant
+// is the version that tag must carry, the one every Vault package shares
+// (Cargo.toml [workspace.package]); test-vectors/tests/versions.rs checks it.
+let vaultVersion = "0.1.0"
+
 let package = Package(
     name: "Vault",
     platforms: [.iOS(.v15), .macOS(.v12)],

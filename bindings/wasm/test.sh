@@ -2,7 +2,8 @@
 # The WASM binding's whole check, for CI and humans; needs no stdin.
 #   1. installs what is missing (rustup target, wasm-bindgen CLI of the crate's
 #      version, npm devDependencies, Debian chromium)
-#   2. builds the production module (dist/) and the test build (dist-test/)
+#   2. checks the committed generated TypeScript (../check-generated.sh), builds
+#      the production module (dist/) and the test build (dist-test/)
 #   3. Node suite (node --test): every test vector byte for byte, the round
 #      trip and API cases on both builds, the TypeScript consumer check
 #   4. Chromium suite: the same vectors and round trip in a page served from
@@ -25,11 +26,16 @@ ensure_wasm_bindgen
 ensure_node_modules
 ensure_chromium
 
+status=0
+step "generated TypeScript (bindings/check-generated.sh)"
+# The shared data types this package's .d.ts embeds; the Node suite also
+# checks napi's output.
+bash ../check-generated.sh --skip-napi || status=1
+
 step "build"
 bash build.sh
 bash build.sh --test
 
-status=0
 step "node suite"
 log="$(mktemp)"
 node --test --test-reporter=tap test/node.test.mjs >"$log" 2>&1 || status=1

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Independent Python check of Vault's test vectors, written from docs/format.md only.
+"""Independent Python check of Vault's test vectors, written from the docs only.
 
 Every format, derivation and decoding rule below was taken from docs/format.md
-(section numbers in comments).  No Rust source was consulted.  Where the spec
-is silent and a choice had to be made, the comment says GUESS.
+(section numbers in comments) and, for the SRP transcripts and the pre-login
+fakes, docs/protocol.md §2-§3 (§9.4 for the sync wire messages) (RFC 5054 groups rebuilt from RFC 3526's
+formula).  No Rust source was consulted.  Where the spec is silent and a
+choice had to be made, the comment says GUESS (none is left).
 
-Usage:  python verify_vectors.py [--rng] [--vectors DIR] [--hpke-kat FILE]
+Usage:  python verify_vectors.py [--rng] [--vectors DIR] [--hpke-kat FILE] [--format-doc FILE]
 
   --rng           (alias: --inferred-rng) additionally reproduce every randomised
                   operation byte for byte from its `seed_hex`, using the RNG and
@@ -20,9 +22,14 @@ Usage:  python verify_vectors.py [--rng] [--vectors DIR] [--hpke-kat FILE]
                   $VAULT_TEST_DATA/hpke-rfc9180/rfc9180_appendix_a.json, else
                   ../../../shared/test-data/hpke-rfc9180/rfc9180_appendix_a.json
                   relative to this script).
+  --format-doc FILE  docs/format.md (default: ../../docs/format.md from this
+                  script); every member of every vector file must be listed in
+                  its §13.3 tables, and every listed member must occur.
 
 Output: one line per vector file, NOTE / SKIPPED lines, and a final line
-`N passed, M failed`.  Exit status is non-zero if any check failed.
+`N passed, M failed`.  Exit status is non-zero if any check failed.  With
+CI=true in the environment a missing data set (the RFC 9180 KAT, the
+format.md) is a failed check instead of a SKIPPED line.
 """
 from __future__ import annotations
 
@@ -40,11 +47,8 @@ import unicodedata
 import uuid as uuidlib
 
 from argon2.low_level import Type, hash_secret_raw
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
     X25519PrivateKey,
     X25519PublicKey,
@@ -54,6 +58,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives import serialization
 import nacl.bindings
 import nacl.exceptions
+import regex
+import regex._regex_core as _regex_core
+from precis_i18n.baseclass import IdentifierClass
+from precis_i18n.bidi import bidi_rule, has_rtl
+from precis_i18n.unicode import UnicodeData
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_VECTORS = os.path.normpath(os.path.join(HERE, ".."))
@@ -156,7 +165,7 @@ def _no_dup_pairs(pairs):
     d = {}
     for k, v in pairs:
         if k in d:
-            # GUESS: §0 does not mention duplicate members; a strict parser rejects them.
+            # §0: duplicate members are an error (malformed).
             raise VErr("malformed", f"duplicate JSON member {k!r}")
         d[k] = v
     return d
@@ -173,7 +182,9 @@ def json_loads_strict(data: bytes | str):
 
 
 def json_compact(o) -> bytes:
-    """§0 writer: compact JSON, members in the order given (dicts keep insertion order)."""
+    """§0 writer: compact JSON, members in the order given (dicts keep insertion order),
+    raw UTF-8 for non-ASCII, a backslash-u escape (lowercase hex) only for the controls without a
+    short escape: §0 names json.dumps(ensure_ascii=False, separators=(",", ":"))."""
     return json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -205,11 +216,11 @@ def get_str(o: dict, k: str, default=None) -> str:
 
 
 def get_version(o: dict, what: str) -> int:
-    """A structure's `v`; GUESS: any non-negative integer is read, and != 1 is
-    unsupported_version (§11); the JSON width of `v` is not specified."""
+    """A structure's `v` (§0): a JSON integer 0-255, else malformed; != 1 is
+    unsupported_version (§11), checked by the caller after the rest parsed."""
     v = o["v"]
-    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-        raise VErr("malformed", f"{what}: v is not an unsigned integer")
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 255:
+        raise VErr("malformed", f"{what}: v is not an integer 0-255")
     return v
 
 
@@ -421,55 +432,88 @@ D = (-121665 * pow(121666, P - 2, P)) % P
 SQRT_M1 = pow(2, (P - 1) // 4, P)
 
 
-def _ed_decompress(b: bytes):
-    """Decompress an Edwards point (RFC 8032 §5.1.3); None if invalid.
-    Accepts non-canonical y (y >= p) like most decoders."""
-    y = int.from_bytes(b, "little")
-    sign = y >> 255
-    y &= (1 << 255) - 1
-    y %= P
-    u, v = (y * y - 1) % P, (D * y * y + 1) % P
-    x = (u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P)) % P
-    if (v * x * x - u) % P != 0:
-        if (v * x * x + u) % P != 0:
+def _ed_decode(b: bytes):
+    """§12 step 1: bit 255 is the sign, bits 0-254 are y, reduced mod p (so y >= p
+    is accepted); x^2 = (y^2-1)/(d y^2+1); no root: None.  The even root, negated
+    if the sign bit is set, so x = 0 with the sign bit ("-0") is accepted.
+    Returns extended coordinates (X, Y, Z, T)."""
+    v = int.from_bytes(b, "little")
+    sign, y = v >> 255, (v & ((1 << 255) - 1)) % P
+    u, w = (y * y - 1) % P, (D * y * y + 1) % P
+    x = (u * pow(w, 3, P) * pow(u * pow(w, 7, P), (P - 5) // 8, P)) % P
+    if (w * x * x - u) % P:
+        if (w * x * x + u) % P:
             return None
         x = x * SQRT_M1 % P
-    if x == 0 and sign:
-        return None
-    if x & 1 != sign:
+    if x & 1:
         x = P - x
-    return (x, y)
+    if sign:
+        x = (P - x) % P
+    return (x, y, 1, x * y % P)
 
 
 def _ed_add(p1, p2):
-    x1, y1 = p1
-    x2, y2 = p2
-    t = D * x1 * x2 * y1 * y2 % P
-    x3 = (x1 * y2 + x2 * y1) * pow(1 + t, P - 2, P) % P
-    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P
-    return (x3, y3)
+    x1, y1, z1, t1 = p1
+    x2, y2, z2, t2 = p2
+    a = (y1 - x1) * (y2 - x2) % P
+    b = (y1 + x1) * (y2 + x2) % P
+    c = 2 * D * t1 * t2 % P
+    d = 2 * z1 * z2 % P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % P, g * h % P, f * g % P, e * h % P)
 
 
-def ed_is_small_order(b: bytes) -> bool:
-    pt = _ed_decompress(b)
-    if pt is None:
-        return True  # undecodable: treat as invalid (rejected)
-    for _ in range(3):
+def _ed_mul(k: int, pt):
+    r = (0, 1, 1, 0)
+    while k:
+        if k & 1:
+            r = _ed_add(r, pt)
         pt = _ed_add(pt, pt)
-    return pt == (0, 1)
+        k >>= 1
+    return r
+
+
+def _ed_is_identity(pt) -> bool:
+    x, y, z, _ = pt
+    return x % P == 0 and (y - z) % P == 0
+
+
+def _ed_encode(pt) -> bytes:
+    """Canonical encoding: y < p, bit 255 = x mod 2."""
+    x, y, z, _ = pt
+    zi = pow(z, P - 2, P)
+    x, y = x * zi % P, y * zi % P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+ED_BASE = _ed_decode((4 * pow(5, P - 2, P) % P).to_bytes(32, "little"))
 
 
 def ed25519_verify_strict(pub: bytes, msg: bytes, sig: bytes) -> None:
-    """§12: verify_strict semantics: S < l, neither A nor R of small order, and a valid signature."""
-    if len(pub) != 32 or len(sig) != 64:
-        raise VErr("bad_signature", "bad lengths")
-    if int.from_bytes(sig[32:], "little") >= L_ORDER:
-        raise VErr("bad_signature", "non-canonical S")
-    if ed_is_small_order(pub) or ed_is_small_order(sig[:32]):
+    """§12, steps 1-5 in order: A decodes (else invalid_peer_value), S < l, R decodes,
+    neither [8]R nor [8]A is the identity, and the canonical encoding of
+    [S]B - [k]A equals R's bytes, k = SHA-512(R || A || M) mod l over the bytes as
+    received.  Lengths (raw check): a public key of another length than 32 is
+    invalid_peer_value, a signature of another length than 64 bad_signature."""
+    if len(pub) != 32:
+        raise VErr("invalid_peer_value", "public key length")
+    if len(sig) != 64:
+        raise VErr("bad_signature", "signature length")
+    a_pt = _ed_decode(pub)
+    if a_pt is None:
+        raise VErr("invalid_peer_value", "public key is not a point encoding")
+    s = int.from_bytes(sig[32:], "little")
+    if s >= L_ORDER:
+        raise VErr("bad_signature", "S >= l")
+    r_pt = _ed_decode(sig[:32])
+    if r_pt is None:
+        raise VErr("bad_signature", "R is not a point encoding")
+    if _ed_is_identity(_ed_mul(8, r_pt)) or _ed_is_identity(_ed_mul(8, a_pt)):
         raise VErr("bad_signature", "small-order A or R")
-    try:
-        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg)
-    except (InvalidSignature, ValueError):
+    k = int.from_bytes(hashlib.sha512(sig[:32] + pub + msg).digest(), "little") % L_ORDER
+    minus_ka = _ed_mul(k, a_pt)
+    minus_ka = ((P - minus_ka[0]) % P, minus_ka[1], minus_ka[2], (P - minus_ka[3]) % P)
+    if _ed_encode(_ed_add(_ed_mul(s, ED_BASE), minus_ka)) != sig[:32]:
         raise VErr("bad_signature", "signature does not verify")
 
 
@@ -655,8 +699,8 @@ def identity_signed_bytes(account: bytes, x: bytes, ed: bytes) -> bytes:
 
 
 def verify_public_identity(pi: dict) -> None:
-    """§4.  GUESS: the signature is checked before the small-order X25519 test
-    (§4 names both errors but not their order)."""
+    """§4: the signature (§12 rules; an Ed25519 key that does not decode is
+    invalid_peer_value), then the small-order X25519 test."""
     ed25519_verify_strict(pi["ed25519"], identity_signed_bytes(pi["account"], pi["x25519"], pi["ed25519"]),
                           pi["signature"])
     if x25519_is_small_order(pi["x25519"]):
@@ -714,8 +758,8 @@ def group5(s: str) -> str:
 
 
 def normalize_prefixed(text, prefix: str) -> str:
-    """§9: remove '-', spaces, tabs, \\n and \\r; upper-case; prefix with I/L accepted for 1.
-    GUESS: upper-casing is ASCII-only (Unicode upper-casing would turn e.g. 'ß' into 'SS')."""
+    """§9: remove '-', spaces, tabs, \\n and \\r; upper-case (ASCII only, §9); prefix with I/L
+    accepted for 1."""
     if not isinstance(text, str):
         raise VErr("malformed", "not a string")
     s = re.sub(r"[- \t\n\r]", "", text).translate(_ASCII_UPPER)
@@ -784,8 +828,8 @@ def share_binary_to_text(b: bytes) -> str:
 
 def parse_share_text(text: str) -> bytes:
     raw = crockford_decode(normalize_prefixed(text, "VS1"))
-    if len(raw) < 2:
-        raise VErr("malformed", "share text too short for a checksum")  # GUESS: not stated
+    if len(raw) < 3:
+        raise VErr("malformed", "share text decodes to fewer than 3 bytes")  # §10
     binary = b"\x01" + raw[:-2]
     if not hmac.compare_digest(sha256(b"VLT1 share checksum", binary)[:2], raw[-2:]):
         raise VErr("checksum", "share checksum mismatch")
@@ -1025,11 +1069,15 @@ def normalize_item(it) -> dict:
            "custom_fields": it.get("custom_fields", [])}
     if not isinstance(out["custom_fields"], list):
         raise VErr("malformed", "custom_fields")
+    fields = []
     for cf in out["custom_fields"]:
-        strict_obj(cf, {"name", "value", "kind"}, what="custom field")
+        strict_obj(cf, {"name", "value"}, {"kind"}, what="custom field")
         get_str(cf, "name"), get_str(cf, "value")
+        cf = {"name": cf["name"], "value": cf["value"], "kind": cf.get("kind", "text")}  # §6.3: omitted = text
         if cf["kind"] not in CUSTOM_KINDS:
             raise VErr("malformed", f"custom field kind {cf['kind']!r}")
+        fields.append(cf)
+    out["custom_fields"] = fields
     data = it["data"]
     if not isinstance(data, dict) or "type" not in data:
         raise VErr("malformed", "data without type")
@@ -1115,8 +1163,8 @@ def derive_overview(item: dict) -> dict:
     ov = {"v": 1, "kind": t, "title": n["title"]}
     if sub:
         ov["subtitle"] = sub
-    if t == "login" and d["uris"] and d["uris"][0]:
-        ov["icon_url"] = d["uris"][0]
+    if t == "login" and d["uris"]:
+        ov["icon_url"] = d["uris"][0]  # §6.2: the first URI as is, even "" (absent only without URIs)
     if n["tags"]:
         ov["tags"] = n["tags"]
     if n["favorite"]:
@@ -1126,9 +1174,12 @@ def derive_overview(item: dict) -> dict:
 
 def write_overview(ov: dict) -> bytes:
     out = {"v": ov["v"], "kind": ov["kind"], "title": ov["title"]}
-    for k in ("subtitle", "icon_url", "tags"):
-        if ov.get(k):
-            out[k] = ov[k]
+    if ov.get("subtitle"):
+        out["subtitle"] = ov["subtitle"]
+    if "icon_url" in ov:  # §6.2: present (even "") or absent, never decided by emptiness
+        out["icon_url"] = ov["icon_url"]
+    if ov.get("tags"):
+        out["tags"] = ov["tags"]
     if ov.get("favorite"):
         out["favorite"] = True
     return json_compact(out)
@@ -1184,9 +1235,8 @@ GRANT_FIELDS = ("v", "vault", "key_version", "sender", "recipient", "role", "enc
 
 
 def parse_grant(o) -> dict:
-    """§7 VaultGrant JSON: strict parse (unknown role = malformed), then `v` (§0).
-    GUESS: enc (32) and signature (64) lengths are parse errors (`malformed`); §7
-    only gives the ciphertext length a place (and code) in the opening order."""
+    """§7 VaultGrant JSON: strict parse (unknown role = malformed), then `v` (§0);
+    enc (32) and signature (64) lengths are parse errors (`malformed`, §7)."""
     strict_obj(o, GRANT_FIELDS, what="VaultGrant")
     v = get_version(o, "grant")
     if o["role"] not in ROLES:
@@ -1270,12 +1320,16 @@ def recovery_words(key: bytes) -> str:
     return " ".join(bip39()[(n >> (11 * (23 - i))) & 0x7FF] for i in range(24))
 
 
+WHITE_SPACE_RUN = re.compile("[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+
 def parse_recovery_words(text: str) -> bytes:
     """§14.3 parsing order: exactly 24 words, every word in the list, then the checksum."""
     bip39()
-    # GUESS: whitespace is Unicode White_Space (Python's \s also has U+001C..U+001F).
+    # §14.3: words are separated by runs of Unicode White_Space, the 25 code points
+    # listed there (not U+001C..U+001F, which Python's \s and str.split() include).
     ascii_lower = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-    words = [w.translate(ascii_lower) for w in re.split(r"\s+", text.strip()) if w]
+    words = [w.translate(ascii_lower) for w in re.split(WHITE_SPACE_RUN, text) if w]
     if len(words) != 24:
         raise VErr("malformed", f"{len(words)} words")
     idx = []
@@ -2310,10 +2364,672 @@ def run_lifecycle(rep: Report, vdir: str):
     s.done()
 
 
+def run_ed25519(rep: Report, vdir: str):
+    """§12 rules on ed25519.json: case "verify" is the raw check, case "identity"
+    is §4's PublicIdentity verification."""
+    s = rep.section("ed25519")
+    for v in load(vdir, "ed25519")["vectors"]:
+        if v["case"] == "verify":
+            def f(v=v):
+                return ed25519_verify_strict(bytes.fromhex(v["public_key_hex"]), bytes.fromhex(v["message_hex"]),
+                                             bytes.fromhex(v["signature_hex"]))
+        elif v["case"] == "identity":
+            def f(v=v):
+                return verify_public_identity(parse_public_identity(v["identity"]))
+        else:
+            s.check(v["name"], lambda v=v: f"unknown case {v['case']!r}")
+            continue
+        if "error" in v:
+            s.check(v["name"], lambda v=v, f=f: expect_error(v["error"], f), True)
+        else:
+            s.check(v["name"], lambda f=f: f())
+    s.done()
+
+
+# --------------------------------------------------------------------------
+# §15 account identifiers
+# --------------------------------------------------------------------------
+MAX_IDENTIFIER_BYTES = 256
+_PRECIS_UCD = UnicodeData()          # the interpreter's UCD (format.md §15 names Unicode 6.3.0)
+_IDENTIFIER_CLASS = IdentifierClass(_PRECIS_UCD)
+# Script_Extensions values, under whichever alias the `regex` module lists them.
+_SCRIPT_NAMES = sorted({n for _i, (p, vals) in _regex_core.PROPERTY_NAMES.items() if p == "SCRIPTEXTENSIONS"
+                        for n in vals.values()} - {"UNKNOWN"})
+_SCX = {n: regex.compile(r"\p{scx=%s}" % n) for n in _SCRIPT_NAMES}
+_SC_IS = {n: regex.compile(r"\p{scx=%s}" % n) for n in ("Common", "Inherited", "Latin", "Han", "Hiragana",
+                                                         "Katakana", "Hangul", "Bopomofo")}
+_AUG_CACHE: dict[str, frozenset | None] = {}
+
+
+def augmented_scripts(c: str) -> frozenset | None:
+    """§15 step 9: the augmented script set of one code point (UTS #39 §5.1): its Script_Extensions plus
+    Hanb, Jpan, Kore for Han, Jpan for Hiragana and Katakana, Kore for Hangul, Hanb for Bopomofo; None
+    ("every script") when Script_Extensions is Common or Inherited."""
+    if c not in _AUG_CACHE:
+        if _SC_IS["Common"].match(c) or _SC_IS["Inherited"].match(c):
+            _AUG_CACHE[c] = None
+        else:
+            aug: set = {("script", n) for n, r in _SCX.items() if r.match(c)}
+            if _SC_IS["Han"].match(c):
+                aug |= {"Hanb", "Jpan", "Kore"}
+            if _SC_IS["Hiragana"].match(c) or _SC_IS["Katakana"].match(c):
+                aug.add("Jpan")
+            if _SC_IS["Hangul"].match(c):
+                aug.add("Kore")
+            if _SC_IS["Bopomofo"].match(c):
+                aug.add("Hanb")
+            _AUG_CACHE[c] = frozenset(aug)
+    return _AUG_CACHE[c]
+
+
+def _meet(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def one_script_label(label: str) -> bool:
+    """§15 step 9: the label's augmented script sets have a common member, or those of its code points
+    outside Latin share Jpan, Kore or Hanb (Latin with Japanese, Korean or Chinese)."""
+    every = rest = None
+    for c in label:
+        aug = augmented_scripts(c)
+        every = _meet(every, aug)
+        if aug is not None and not _SC_IS["Latin"].match(c):
+            rest = _meet(rest, aug)
+    if every is None or every:
+        return True
+    return rest is None or bool(rest & {"Jpan", "Kore", "Hanb"})
+
+
+def normalize_identifier(s: str) -> str:
+    """format.md §15, steps 1-9, in order; every refusal is `malformed`."""
+    if not isinstance(s, str) or not s:
+        raise VErr("malformed", "identifier: empty")
+    if len(s.encode("utf-8")) > 4 * MAX_IDENTIFIER_BYTES:
+        raise VErr("malformed", "identifier: input over 1024 bytes")
+    t = _PRECIS_UCD.width_map(s)                                     # 2. width mapping
+    try:
+        _IDENTIFIER_CLASS.enforce(t)                                 # 3. IdentifierClass, on the width-mapped text
+    except UnicodeEncodeError as e:
+        raise VErr("malformed", f"identifier: {e.reason}")
+    t = "".join(c if c.islower() else c.lower() for c in t)          # 4. lower case, code point by code point
+    t = unicodedata.normalize("NFC", t)                              # 5. NFC
+    if not t:
+        raise VErr("malformed", "identifier: empty after mapping")   # 6.
+    if has_rtl(t, _PRECIS_UCD) and not bidi_rule(t, _PRECIS_UCD):    # 7. bidi rule
+        raise VErr("malformed", "identifier: bidi rule")
+    if len(t.encode("utf-8")) > MAX_IDENTIFIER_BYTES:                # 8. length
+        raise VErr("malformed", "identifier: over 256 bytes")
+    if not all(one_script_label(lab) for lab in re.split(r"[@.]", t)):  # 9. one script per label
+        raise VErr("malformed", "identifier: mixed scripts in a label")
+    return t
+
+
+def _assigned_after_6_3_only(s: str) -> list[str]:
+    """For a vector refused only by §15's Unicode 6.3.0 rule: every other step must accept it, so the
+    interpreter's newer UCD normalises it (the version itself cannot be checked without 6.3.0 data)."""
+    try:
+        normalize_identifier(s)
+    except VErr as e:
+        return [f"refused for another reason than the Unicode version: {e}"]
+    return []
+
+
+def run_identifiers(rep: Report, vdir: str):
+    s = rep.section("identifiers")
+    for v in load(vdir, "identifiers")["vectors"]:
+        if "error" in v:
+            if v["name"] == "fail_assigned_after_unicode_6_3":
+                rep.notes.append(f"identifiers/{v['name']}: checked that only the Unicode 6.3.0 rule of §15 refuses "
+                                 f"it (this Python has Unicode {unicodedata.unidata_version}, which assigns it)")
+                s.check(v["name"], lambda v=v: _assigned_after_6_3_only(v["input"]), True)
+                continue
+            s.check(v["name"], lambda v=v: expect_error(v["error"], normalize_identifier, v["input"]), True)
+            continue
+
+        def accepted(v=v):
+            got = normalize_identifier(v["input"])
+            errs = diff_json(got, v["canonical"], "canonical")
+            if normalize_identifier(v["canonical"]) != v["canonical"]:
+                errs.append("canonical form is not a fixed point")
+            return errs
+        s.check(v["name"], accepted)
+    s.done()
+
+
+# --------------------------------------------------------------------------
+# protocol.md §9.4: sync wire messages
+# --------------------------------------------------------------------------
+MAX_CURSOR_LEN = 512
+REJECT_REASONS = ("forbidden", "not_found", "invalid", "too_large", "stale_key", "other")
+
+
+def _cursor(x) -> str:
+    """§9.4: 0-512 bytes, each printable ASCII 0x21-0x7E."""
+    if not isinstance(x, str) or len(x) > MAX_CURSOR_LEN or not all("\x21" <= c <= "\x7e" for c in x):
+        raise VErr("malformed", "cursor")
+    return x
+
+
+def _opt_cursor(o: dict, k: str):
+    return None if o.get(k) is None else _cursor(o[k])
+
+
+def _envelope_text(x) -> str:
+    """format.md §2 decoding order up to the decryption; inside a wire message every error is malformed."""
+    b = b64d(x)
+    if len(b) < 2 or b[0] != 1 or b[1] not in NONCE_LEN or len(b) < 2 + NONCE_LEN[b[1]] + 16:
+        raise VErr("malformed", "envelope")
+    return b64e(b)
+
+
+def _tagged(o, tag: str, variants: dict[str, tuple[tuple, tuple]], what: str) -> tuple[str, dict]:
+    """A tagged object: `tag` names the variant; its required and optional members only."""
+    if not isinstance(o, dict) or not isinstance(o.get(tag), str) or o[tag] not in variants:
+        raise VErr("malformed", f"{what}: missing or unknown {tag}")
+    required, optional = variants[o[tag]]
+    strict_obj(o, (tag,) + required, optional, what=f"{what} {o[tag]}")
+    return o[tag], o
+
+
+def w_encrypted_vault(o) -> dict:
+    strict_obj(o, ("vault", "key_version", "meta"), what="EncryptedVault")
+    return {"vault": fmt_id(parse_id(o["vault"])), "key_version": get_uint(o, "key_version", 32),
+            "meta": _envelope_text(o["meta"])}
+
+
+def w_wrapped_vault_key(o) -> dict:
+    strict_obj(o, ("vault", "account", "key_version", "envelope"), what="WrappedVaultKey")
+    return {"vault": fmt_id(parse_id(o["vault"])), "account": fmt_id(parse_id(o["account"])),
+            "key_version": get_uint(o, "key_version", 32), "envelope": _envelope_text(o["envelope"])}
+
+
+def w_grant(o) -> dict:
+    """§7 VaultGrant as a record inside a message: its `v` is checked when the grant is opened, not here."""
+    strict_obj(o, GRANT_FIELDS, what="VaultGrant")
+    v = get_version(o, "grant")
+    if o["role"] not in ROLES:
+        raise VErr("malformed", "role")
+    return {"v": v, "vault": fmt_id(parse_id(o["vault"])), "key_version": get_uint(o, "key_version", 32),
+            "sender": fmt_id(parse_id(o["sender"])), "recipient": fmt_id(parse_id(o["recipient"])),
+            "role": o["role"], "enc": b64e(b64d_len(o["enc"], 32, "enc")), "ciphertext": b64e(b64d(o["ciphertext"])),
+            "signature": b64e(b64d_len(o["signature"], 64, "signature"))}
+
+
+def w_item(o) -> dict:
+    strict_obj(o, ("vault", "item", "revision", "key_version", "item_key", "overview", "details"),
+               what="EncryptedItem")
+    return {"vault": fmt_id(parse_id(o["vault"])), "item": fmt_id(parse_id(o["item"])),
+            "revision": get_uint(o, "revision", 64), "key_version": get_uint(o, "key_version", 32),
+            "item_key": _envelope_text(o["item_key"]), "overview": _envelope_text(o["overview"]),
+            "details": _envelope_text(o["details"])}
+
+
+def w_member_key(o) -> dict:
+    if not isinstance(o, dict) or len(o) != 1 or next(iter(o)) not in ("wrapped", "grant"):
+        raise VErr("malformed", "member key: one of wrapped / grant")
+    if "wrapped" in o:
+        return {"wrapped": w_wrapped_vault_key(o["wrapped"])}
+    return {"grant": w_grant(o["grant"])}
+
+
+def _list(o: dict, k: str) -> list:
+    if not isinstance(o[k], list):
+        raise VErr("malformed", f"{k}: not a list")
+    return o[k]
+
+
+def w_change(o) -> dict:
+    kind, o = _tagged(o, "type", {"vault": (("vault", "role", "keys"), ("meta",)),
+                                  "vault_removed": (("vault",), ()),
+                                  "item": (("item",), ()),
+                                  "tombstone": (("vault", "item", "revision"), ())}, "change")
+    if kind == "vault":
+        if o["role"] not in ROLES:
+            raise VErr("malformed", "role")
+        meta = o.get("meta")
+        return {"type": kind, "vault": fmt_id(parse_id(o["vault"])), "role": o["role"],
+                "meta": None if meta is None else w_encrypted_vault(meta),
+                "keys": [w_member_key(k) for k in _list(o, "keys")]}
+    if kind == "vault_removed":
+        return {"type": kind, "vault": fmt_id(parse_id(o["vault"]))}
+    if kind == "item":
+        return {"type": kind, "item": w_item(o["item"])}
+    return {"type": kind, "vault": fmt_id(parse_id(o["vault"])), "item": fmt_id(parse_id(o["item"])),
+            "revision": get_uint(o, "revision", 64)}
+
+
+def w_item_state(o) -> dict:
+    kind, o = _tagged(o, "state", {"live": (("item",), ()), "deleted": (("vault", "item", "revision"), ())},
+                      "item state")
+    if kind == "live":
+        return {"state": kind, "item": w_item(o["item"])}
+    return {"state": kind, "vault": fmt_id(parse_id(o["vault"])), "item": fmt_id(parse_id(o["item"])),
+            "revision": get_uint(o, "revision", 64)}
+
+
+def w_write(o) -> dict:
+    kind, o = _tagged(o, "action", {"upsert": (("op", "base", "item"), ()),
+                                    "delete": (("op", "vault", "item", "base"), ())}, "push write")
+    if kind == "upsert":
+        return {"action": kind, "op": get_uint(o, "op", 64), "base": get_uint(o, "base", 64),
+                "item": w_item(o["item"])}
+    return {"action": kind, "op": get_uint(o, "op", 64), "vault": fmt_id(parse_id(o["vault"])),
+            "item": fmt_id(parse_id(o["item"])), "base": get_uint(o, "base", 64)}
+
+
+def w_result(o) -> dict:
+    kind, o = _tagged(o, "status", {"ok": (("op", "revision"), ()), "conflict": (("op", "current"), ()),
+                                    "rejected": (("op", "reason"), ())}, "push result")
+    out = {"status": kind, "op": get_uint(o, "op", 64)}
+    if kind == "ok":
+        out["revision"] = get_uint(o, "revision", 64)
+    elif kind == "conflict":
+        out["current"] = w_item_state(o["current"])
+    else:
+        reason = get_str(o, "reason")
+        out["reason"] = reason if reason in REJECT_REASONS else "other"
+    return out
+
+
+def sync_canonical(kind: str, text: str) -> str:
+    """protocol.md §9.4: parse strictly (any error `malformed`), then the message's own `v`
+    (not 1: `unsupported_version`), then write the canonical form."""
+    o = json_loads_strict(text)
+    if kind == "pull_request":
+        strict_obj(o, ("v",), ("since",), what=kind)
+        out = {"v": get_version(o, kind)}
+        since = _opt_cursor(o, "since")
+        if since is not None:
+            out["since"] = since
+    elif kind == "pull_page":
+        strict_obj(o, ("v", "next", "has_more", "changes"), ("since",), what=kind)
+        if not isinstance(o["has_more"], bool):
+            raise VErr("malformed", "has_more")
+        out = {"v": get_version(o, kind), "since": _opt_cursor(o, "since"), "next": _cursor(o["next"]),
+               "has_more": o["has_more"], "changes": [w_change(c) for c in _list(o, "changes")]}
+    elif kind == "push_request":
+        strict_obj(o, ("v", "writes"), what=kind)
+        out = {"v": get_version(o, kind), "writes": [w_write(w) for w in _list(o, "writes")]}
+    elif kind == "push_response":
+        strict_obj(o, ("v", "results"), what=kind)
+        out = {"v": get_version(o, kind), "results": [w_result(r) for r in _list(o, "results")]}
+    else:
+        raise ValueError(f"unknown message type {kind!r}")
+    check_version(out["v"], kind)
+    return json_compact(out).decode("utf-8")
+
+
+def run_sync(rep: Report, vdir: str):
+    s = rep.section("sync")
+    for v in load(vdir, "sync")["vectors"]:
+        if "error" in v:
+            s.check(v["name"], lambda v=v: expect_error(v["error"], sync_canonical, v["type"], v["json"]), True)
+            continue
+
+        def valid(v=v):
+            errs = diff_json(sync_canonical(v["type"], v["json"]), v["canonical"], "canonical")
+            if sync_canonical(v["type"], v["canonical"]) != v["canonical"]:
+                errs.append("canonical form is not a fixed point")
+            return errs
+        s.check(v["name"], valid)
+    s.done()
+
+
+# --------------------------------------------------------------------------
+# protocol.md §2, §3: SRP-6a groups, the fake pre-login answers, transcripts
+# --------------------------------------------------------------------------
+def _pi_times_2_pow(bits: int) -> int:
+    """floor(pi * 2^bits) (Machin's formula in fixed point, 64 guard bits)."""
+    guard = 64
+    one = 1 << (bits + guard)
+
+    def arctan_inv(x: int) -> int:
+        total, term, n, sign = 0, one // x, 1, 1
+        while term:
+            total += sign * (term // n)
+            term //= x * x
+            n += 2
+            sign = -sign
+        return total
+
+    return (16 * arctan_inv(5) - 4 * arctan_inv(239)) >> guard
+
+
+def _rfc3526_prime(bits: int, pi_bits: int, offset: int) -> int:
+    """RFC 3526: p = 2^bits - 2^(bits-64) - 1 + 2^64 * (floor(2^pi_bits * pi) + offset)."""
+    return 2**bits - 2**(bits - 64) - 1 + 2**64 * (_pi_times_2_pow(pi_bits) + offset)
+
+
+_SRP_GROUPS: dict = {}
+
+
+def srp_group(name: str) -> tuple[int, int, int]:
+    """RFC 5054 Appendix A groups (the RFC 3526 primes, generator 5): (N, g, len(N))."""
+    if not _SRP_GROUPS:
+        _SRP_GROUPS["rfc5054-3072"] = (_rfc3526_prime(3072, 2942, 1690314), 5, 384)
+        _SRP_GROUPS["rfc5054-4096"] = (_rfc3526_prime(4096, 3966, 240904), 5, 512)
+    if name not in _SRP_GROUPS:
+        raise VErr("malformed", f"unknown SRP group {name!r}")
+    return _SRP_GROUPS[name]
+
+
+def _i2b(n: int, length: int | None = None) -> bytes:
+    """Big-endian; length None = the implicit (minimal) conversion of RFC 5054 §2.1."""
+    if length is None:
+        length = max(1, (n.bit_length() + 7) // 8)
+        return n.to_bytes(length, "big").lstrip(b"\0") or b""
+    return n.to_bytes(length, "big")
+
+
+def prelogin_salt(secret: bytes, label: bytes, ident: str) -> bytes:
+    """protocol.md §2: HMAC-SHA256(server_secret, label || 0x00 || I)[0..16]."""
+    return hmac.new(secret, label + b"\0" + ident.encode("utf-8"), hashlib.sha256).digest()[:16]
+
+
+def prelogin_srp_salt(secret: bytes, ident: str) -> bytes:
+    """protocol.md §2: T[0..16] of the srp-salt HMAC, a zero first byte replaced by the
+    first non-zero byte of T[16..32] (1 if none)."""
+    t = hmac.new(secret, b"VLT1 prelogin fake srp-salt" + b"\0" + ident.encode("utf-8"), hashlib.sha256).digest()
+    out = bytearray(t[:16])
+    if out[0] == 0:
+        out[0] = next((b for b in t[16:] if b), 1)
+    return bytes(out)
+
+
+def srp_draw_salt(rng: "SeededRng") -> bytes:
+    """protocol.md §3 / format.md §13.2: 16 bytes, then 1-byte draws while the first byte is 0."""
+    salt = bytearray(rng.draw(16))
+    while salt[0] == 0:
+        salt[0] = rng.draw(1)[0]
+    return bytes(salt)
+
+
+def fake_srp_verifier(secret: bytes, group: str, ident: str) -> bytes:
+    """protocol.md §2: T_i = HMAC(secret, label || 0 || G || 0 || byte(i) || I), i = 1.., one byte;
+    (len(N) + 32) bytes of T_1 || T_2 || ... as a big-endian integer mod N, PAD'ded; 0 -> last byte 1."""
+    n, _, ln = srp_group(group)
+    want, blocks, i = ln + 32, b"", 1
+    while len(blocks) < want:
+        blocks += hmac.new(secret, b"VLT1 prelogin fake srp-verifier" + b"\0" + group.encode() + b"\0"
+                           + bytes([i]) + ident.encode("utf-8"), hashlib.sha256).digest()
+        i += 1
+    v = int.from_bytes(blocks[:want], "big") % n
+    out = bytearray(_i2b(v, ln))
+    if not any(out):
+        out[-1] = 1
+    return bytes(out)
+
+
+def run_prelogin(rep: Report, vdir: str):
+    s = rep.section("prelogin")
+    for v in load(vdir, "prelogin")["vectors"]:
+        def ok(v=v):
+            secret, ident, group = bytes.fromhex(v["server_secret_hex"]), v["identifier"], v["srp_group"]
+            kdf = {"params": v["kdf_params"], "salt": b64e(prelogin_salt(secret, b"VLT1 prelogin fake kdf-salt", ident))}
+            srp_salt = b64e(prelogin_srp_salt(secret, ident))
+            errs = diff_json({"v": 1, "kdf": kdf, "srp": {"group": group, "salt": srp_salt}}, v["srp_response"],
+                             "srp_response")
+            errs += diff_json({"v": 1, "kdf": kdf}, v["opaque_response"], "opaque_response")
+            rec = {"v": 1, "group": group, "salt": srp_salt,
+                   "verifier": b64e(fake_srp_verifier(secret, group, ident))}
+            return errs + diff_json(rec, v["fake_srp_record"], "fake_srp_record")
+        s.check(v["name"], ok)
+    s.done()
+
+
+def _h(*parts: bytes) -> bytes:
+    return hashlib.sha256(b"".join(parts)).digest()
+
+
+def srp_transcript(group: str, ident: str, p: bytes, salt: bytes, a: int, b: int) -> dict:
+    """protocol.md §3.2 (both halves): the messages of one login, JSON-shaped (§3.3)."""
+    n, g, ln = srp_group(group)
+    pad = lambda x: _i2b(x, ln)  # noqa: E731
+    k = int.from_bytes(_h(pad(n), pad(g)), "big")
+    x = int.from_bytes(_h(salt, _h(ident.encode(), b":", p)), "big")
+    v = pow(g, x, n)
+    big_a, big_b = pow(g, a, n), (k * v + pow(g, b, n)) % n
+    u = int.from_bytes(_h(pad(big_a), pad(big_b)), "big")
+    s_client = pow((big_b - k * pow(g, x, n)) % n, a + u * x, n)
+    s_server = pow(big_a * pow(v, u, n) % n, b, n)
+    if s_client != s_server:
+        raise VErr("authentication_failed", "S differs")
+    key = _h(_i2b(s_client))
+    hn, hg = _h(pad(n)), _h(pad(g))
+    m1 = _h(bytes(p_ ^ q_ for p_, q_ in zip(hn, hg)), _h(ident.encode()), salt, _i2b(big_a), _i2b(big_b), key)
+    m2 = _h(_i2b(big_a), m1, key)
+    return {"registration": {"v": 1, "group": group, "salt": b64e(salt), "verifier": b64e(pad(v))},
+            "client_hello": {"v": 1, "group": group, "identifier": ident, "a_pub": b64e(pad(big_a))},
+            "server_challenge": {"v": 1, "group": group, "salt": b64e(salt), "b_pub": b64e(pad(big_b))},
+            "client_proof": {"v": 1, "m1": b64e(m1)}, "server_proof": {"v": 1, "m2": b64e(m2)},
+            "session_key_hex": key.hex()}
+
+
+def run_srp(rep: Report, vdir: str):
+    """srp.json: the verifier from its salt (no RNG); with --rng the whole transcript
+    from the three seeds (§13.2: salt 16, a 48, b 48, big-endian, unreduced)."""
+    s = rep.section("srp")
+    for v in load(vdir, "srp")["vectors"]:
+        name = v["name"]
+
+        def verifier(v=v):
+            n, g, ln = srp_group(v["group"])
+            salt = b64d_len(v["registration"]["salt"], 16, "salt")
+            if v["password_p"] != v["auth_key_hex"]:
+                return "password_p is not the auth key's lowercase hex"
+            x = int.from_bytes(_h(salt, _h(v["identifier"].encode(), b":", v["password_p"].encode())), "big")
+            want = b64e(_i2b(pow(g, x, n), ln))
+            return None if want == v["registration"]["verifier"] else "verifier differs"
+        s.check(f"{name}/verifier", verifier)
+
+        def transcript(v=v):
+            salt = srp_draw_salt(rng_of(v["register_seed_hex"]))
+            a = int.from_bytes(rng_of(v["client_seed_hex"]).draw(48), "big")
+            b = int.from_bytes(rng_of(v["server_seed_hex"]).draw(48), "big")
+            got = srp_transcript(v["group"], v["identifier"], v["password_p"].encode(), salt, a, b)
+            errs = []
+            for k, want in got.items():
+                errs += diff_json(want, v[k], k)
+            # fail_wrong_password: the same a and b with another auth key; the server's M1 check fails.
+            fw = v["fail_wrong_password"]
+            n, g, ln = srp_group(v["group"])
+            # The client derives x from the wrong P but B from the real verifier: recompute its M1.
+            k_ = int.from_bytes(_h(_i2b(n, ln), _i2b(g, ln)), "big")
+            big_b = int.from_bytes(b64d(v["server_challenge"]["b_pub"]), "big")
+            big_a = pow(g, a, n)
+            u = int.from_bytes(_h(_i2b(big_a, ln), _i2b(big_b, ln)), "big")
+            x = int.from_bytes(_h(salt, _h(v["identifier"].encode(), b":", fw["auth_key_hex"].encode())), "big")
+            key = _h(_i2b(pow((big_b - k_ * pow(g, x, n)) % n, a + u * x, n)))
+            hn, hg = _h(_i2b(n, ln)), _h(_i2b(g, ln))
+            m1 = _h(bytes(p_ ^ q_ for p_, q_ in zip(hn, hg)), _h(v["identifier"].encode()), salt, _i2b(big_a),
+                    _i2b(big_b), key)
+            errs += diff_json({"v": 1, "m1": b64e(m1)}, fw["client_proof"], "fail_wrong_password.client_proof")
+            if b64e(m1) == v["client_proof"]["m1"] or fw["error"] != "authentication_failed":
+                errs.append("the wrong password's M1 must differ and fail with authentication_failed")
+            return errs
+        s.check(f"{name}/transcript", transcript, rng=True)
+    s.done()
+
+
+def run_opaque(rep: Report, vdir: str):
+    """opaque.json, without an OPAQUE implementation: the message lengths and layouts
+    of protocol.md §4.4, and with --rng every drawn value that appears verbatim in a
+    message (the §13.2 OPAQUE rows): the setup's private key (64 bytes -> LE mod l)
+    and OPRF seed, the envelope nonce, the client nonce, the masking and server
+    nonces (after the fake-record masking key that is drawn first, always)."""
+    s = rep.section("opaque (layouts and drawn values only)")
+    d = load(vdir, "opaque")
+    lens = {"server_setup": 128, "registration_request": 32, "registration_response": 64,
+            "registration_record": 192, "ke1": 96, "ke2": 320, "ke3": 64}
+    main = [v for v in d["vectors"] if "seeds" in v]
+    for v in d["vectors"]:
+        def shapes(v=v):
+            errs = []
+            for k, n in lens.items():
+                if k in v:
+                    o = v[k]
+                    if set(o) != {"v", k} or o["v"] != 1:
+                        errs.append(f"{k}: members {sorted(o)}")
+                    elif len(b64d(o[k])) != n:
+                        errs.append(f"{k}: {len(b64d(o[k]))} bytes, not {n}")
+            return errs
+        s.check(f"{v['name']}/layout", shapes, "error" in v)
+    if not main:
+        s.check("register_and_login present", lambda: "no vector with seeds")
+        s.done()
+        return
+    v = main[0]
+    seeds = v["seeds"]
+
+    def msg(o, k):
+        return b64d(o[k][k])
+
+    def drawn(v=v):
+        errs = []
+        setup = msg(v, "server_setup")
+        r = rng_of(seeds["setup"])
+        sk = int.from_bytes(r.draw(64), "little") % L_ORDER
+        if sk.to_bytes(32, "little") != setup[64:96]:
+            errs.append("server private key")
+        if r.draw(64) != setup[:64]:
+            errs.append("OPRF seed")
+        if rng_of(seeds["registration_finish"]).draw(32) != msg(v, "registration_record")[96:128]:
+            errs.append("envelope nonce")
+        r = rng_of(seeds["login_start"])
+        r.draw(64), r.draw(32)  # blind, ephemeral key seed
+        if r.draw(32) != msg(v, "ke1")[32:64]:
+            errs.append("client nonce")
+        for vec, seed in [(v, "login_server")] + [(f, "fake_server") for f in d["vectors"]
+                                                  if f["name"] == "fail_unknown_account_fake_record"]:
+            r = rng_of(seeds[seed])
+            r.draw(64)  # the fake-record masking key, drawn even for a real record
+            ke2 = msg(vec, "ke2")
+            if r.draw(32) != ke2[32:64]:
+                errs.append(f"{vec['name']}: masking nonce")
+            r.draw(32)  # server ephemeral key seed
+            if r.draw(32) != ke2[192:224]:
+                errs.append(f"{vec['name']}: server nonce")
+        for f in d["vectors"]:
+            if "seeds" not in f and msg(f, "ke1")[32:64] != msg(v, "ke1")[32:64]:
+                errs.append(f"{f['name']}: KE1 does not reuse seeds.login_start")
+        return errs
+    s.check(f"{v['name']}/drawn values", drawn, rng=True)
+    s.done()
+
+
+# --------------------------------------------------------------------------
+# §13.3: every member of every vector file is documented, and nothing else
+# --------------------------------------------------------------------------
+def documented_members(doc_path: str) -> dict[str, dict[str, str]]:
+    """The §13.3 tables: {file or "*" or "/": {path: type}}, from the
+    `<!-- members: X -->` markers that precede each table."""
+    with open(doc_path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    tables: dict[str, dict[str, str]] = {}
+    cur = None
+    for line in lines:
+        m = re.match(r"<!-- members: (\S+) -->", line)
+        if m:
+            cur = tables.setdefault(m.group(1), {})
+            continue
+        if cur is None:
+            continue
+        if not line.startswith("|"):
+            if line.strip() and cur:
+                cur = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or cells[0] in ("member", "---") or set(cells[0]) <= {"-"}:
+            continue
+        for path in re.findall(r"`([^`]+)`", cells[0]):
+            cur[path] = cells[1]
+    return tables
+
+
+def _walk_members(o, prefix: str, types: dict[str, str], out: set[str]):
+    """Paths of members under `o`; does not descend into a member whose documented
+    type is a structure defined elsewhere (it contains a § reference)."""
+    if isinstance(o, dict):
+        for k, val in o.items():
+            path = f"{prefix}.{k}" if prefix else k
+            out.add(path)
+            if "§" not in types.get(path, ""):
+                _walk_members(val, path, types, out)
+    elif isinstance(o, list):
+        for val in o:
+            _walk_members(val, prefix + "[]", types, out)
+
+
+def list_members(vdir: str, doc_path: str) -> int:
+    """--list-members: one line per (file, path); `UNDOCUMENTED` where §13.3 lacks it."""
+    tables = documented_members(doc_path) if os.path.exists(doc_path) else {}
+    missing = 0
+    for fn in sorted(f for f in os.listdir(vdir) if f.endswith(".json")):
+        name = fn[:-5]
+        with open(os.path.join(vdir, fn), encoding="utf-8") as f:
+            d = json.load(f)
+        types = {**tables.get("*", {}), **tables.get(name, {})}
+        seen: set[str] = set()
+        for vec in d.get("vectors", []):
+            _walk_members(vec, "", types, seen)
+        for path in sorted(seen):
+            known = path in types
+            missing += not known
+            print(f"{name}.json\t{path}\t{types[path] if known else 'UNDOCUMENTED'}")
+    print(f"{missing} undocumented", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def run_members(rep: Report, vdir: str, doc_path: str):
+    s = rep.section("members (format.md §13.3)")
+    if not os.path.exists(doc_path):
+        missing_data(s, "member coverage", f"{doc_path} not present")
+        s.done()
+        return
+    tables = documented_members(doc_path)
+    common, top = tables.get("*", {}), tables.get("/", {})
+    for fn in sorted(f for f in os.listdir(vdir) if f.endswith(".json")):
+        name = fn[:-5]
+
+        def check(name=name):
+            with open(os.path.join(vdir, name + ".json"), encoding="utf-8") as f:
+                d = json.load(f)
+            own = tables.get(name)
+            if own is None:
+                return f"format.md §13.3 has no table for {name}.json"
+            types = {**common, **own}
+            errs = [f"top-level member {k!r} not in the file table" for k in d if k not in top]
+            seen: set[str] = set()
+            for vec in d.get("vectors", []):
+                _walk_members(vec, "", types, seen)
+            errs += [f"member {p!r} is not documented" for p in sorted(seen - set(types))]
+            errs += [f"documented member {p!r} does not occur" for p in sorted(set(own) - seen)]
+            return errs
+        s.check(f"{name}.json", check)
+    s.done()
+
+
+def under_ci() -> bool:
+    """CI=true (what the CI runner sets): a data set this checker would use must be there."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def missing_data(s: "Section", what: str, why: str):
+    """A standard data set or document is absent: SKIPPED on a developer's machine, a failure under CI."""
+    if under_ci():
+        s.check(what, lambda: f"{why} (CI=true: a missing data set fails the run)")
+    else:
+        s.skip(what, why)
+
+
 def run_hpke_selftest(rep: Report, path: str):
     s = rep.section("hpke-rfc9180-selftest")
     if not os.path.exists(path):
-        s.skip("RFC 9180 Appendix A self-test", f"{path} not present; set VAULT_TEST_DATA or --hpke-kat")
+        missing_data(s, "RFC 9180 Appendix A self-test", f"{path} not present; set VAULT_TEST_DATA or --hpke-kat")
     else:
         s.check("RFC 9180 A.1 (base, X25519, HKDF-SHA256, ChaCha20-Poly1305)", lambda: hpke_selftest(path))
     s.done()
@@ -2324,9 +3040,16 @@ def main() -> int:
     ap.add_argument("--vectors", default=DEFAULT_VECTORS, help="directory of the *.json vectors")
     ap.add_argument("--hpke-kat", default=None, help="RFC 9180 Appendix A JSON (default: $VAULT_TEST_DATA/" + HPKE_KAT_REL
                     + ", else ../../../shared/test-data/" + HPKE_KAT_REL + " relative to this script)")
+    ap.add_argument("--format-doc", default=os.path.normpath(os.path.join(HERE, "..", "..", "docs", "format.md")),
+                    help="docs/format.md, whose §13.3 tables the vector members are checked against")
     ap.add_argument("--rng", "--inferred-rng", dest="rng", action="store_true",
                     help="also reproduce randomised operations from seed_hex with the §13 draw order")
+    ap.add_argument("--list-members", action="store_true",
+                    help="print every member path of every vector file (relative to a vector, not descending "
+                         "into structures §13.3 documents elsewhere), marking those §13.3 lacks, and exit")
     args = ap.parse_args()
+    if args.list_members:
+        return list_members(args.vectors, args.format_doc)
     rep = Report(args.rng)
     if args.rng:
         print("rng: reproducing seed_hex operations with ChaCha20Rng::from_seed and the draw order of format.md §13")
@@ -2344,9 +3067,16 @@ def main() -> int:
     run_list(rep, args.vectors)
     run_grant(rep, args.vectors)
     run_lifecycle(rep, args.vectors)
+    run_ed25519(rep, args.vectors)
+    run_identifiers(rep, args.vectors)
+    run_sync(rep, args.vectors)
+    run_prelogin(rep, args.vectors)
+    run_srp(rep, args.vectors)
+    run_opaque(rep, args.vectors)
+    run_members(rep, args.vectors, args.format_doc)
 
     known = {"kdf", "hkdf", "envelope", "secret_key", "shamir", "fingerprint", "account", "vault", "item", "list",
-             "grant", "lifecycle"}
+             "grant", "lifecycle", "ed25519", "identifiers", "sync", "prelogin", "srp", "opaque"}
     for e in sorted(f[:-5] for f in os.listdir(args.vectors) if f.endswith(".json") and f[:-5] not in known):
         rep.skipped.append(f"SKIPPED: {e}.json (no checker for this operation)")
 

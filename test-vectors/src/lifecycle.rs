@@ -113,7 +113,7 @@ pub(crate) fn lifecycle_vectors() -> Result<super::VectorFile> {
                 "algorithm": alg,
                 "context": ctx_json(ctx),
                 "kind": ctx.kind(),
-                "aad_hex": hx(&ctx.aad_bytes(1, alg)),
+                "aad_hex": hx(&ctx.aad_bytes(1, alg)?),
                 "nonce_hex": hx(&nonce),
                 "plaintext_hex": hx(&pt),
                 "envelope_hex": hx(env.as_bytes()),

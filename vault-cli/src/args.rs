@@ -14,7 +14,9 @@ Environment:
 
 Secret values (--password, --number, --code, --document-number, --private-key,
 --notes, --env VALUE, --field VALUE) given as `-` are read from standard input,
-so they stay out of the process list and shell history.
+so they stay out of the process list and shell history. `vault secret set` and
+`vault stubs fill` read the value from standard input (or ask without echo on a
+terminal), or from the variable named by --value-from-env; never from argv.
 
 Exit codes:
   0 ok, 1 error, 2 usage, 3 not logged in / locked / session ended,
@@ -198,12 +200,50 @@ pub enum Command {
         /// Another user's identifier.
         identifier: Option<String>,
     },
+    /// Machine secrets: projects (vaults whose items are named secrets that
+    /// services read).
+    Project {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd::projects::ProjectCommand,
+    },
+    /// Machine secrets: a project's secrets (set, get, ls, history, rm).
+    Secret {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd::secrets::SecretCommand,
+    },
+    /// Machine secrets: the services of a project (issue tokens, approve,
+    /// deny, revoke, allowlists).
+    Service {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd::services::ServiceCommand,
+    },
+    /// Machine secrets: services asking for secrets they are not granted.
+    Requests {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd::requests::RequestsCommand,
+    },
+    /// Machine secrets: names services asked for that do not exist.
+    Stubs {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd::requests::StubsCommand,
+    },
+    /// Machine secrets tooling: `secrets.schema.json` files.
+    Secrets {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::cmd::schema::SecretsCommand,
+    },
     /// Emergency access: a trusted contact who may ask for chosen vaults,
     /// released after a waiting period unless you cancel.
     Emergency {
         /// What to do.
         #[command(subcommand)]
-        command: crate::emergency::EmergencyCommand,
+        command: crate::cmd::emergency::EmergencyCommand,
     },
     /// Change the account password (other devices must log in again).
     ChangePassword {

@@ -12,13 +12,11 @@
 )]
 
 use std::io::Write;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use vault_core::{AccountId, KdfParams, rng};
-use vault_sync::server::{AppState, Protocol, ServerConfig, ServerSecrets, router};
-use vault_sync::store::{Store, StoreConfig};
+use vault_core::KdfParams;
+use vault_sync::server::{Protocol, ServerConfig};
+use vault_testkit::{Db, TempDir, TestServer};
 
 const ALICE_PW: &str = "alice-cli-password-Pk3";
 const BOB_PW: &str = "bob-cli-password-Ty8";
@@ -41,47 +39,43 @@ const PLAINTEXTS: &[&str] = &[
     "stdin-secret-Zx0",
 ];
 
-/// Starts the server on its own thread and runtime; returns its URL.
-fn start_server(dir: &Path) -> String {
-    let db = dir.join("server.db");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
+struct Env {
+    root: PathBuf,
+    url: String,
+    _server: TestServer,
+    /// The server's runtime: its worker threads serve while the test runs
+    /// the binary.
+    _runtime: tokio::runtime::Runtime,
+    /// Removed last, after the server is gone.
+    _dir: TempDir,
+}
+
+impl Env {
+    /// A temporary directory (the devices' and the server's) and the
+    /// server (SQLite in `server/`, OPAQUE) on a runtime of its own.
+    fn new() -> Env {
+        let dir = TempDir::new("cli");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(async move {
-            let secrets = ServerSecrets::generate(&mut rng::os_rng());
-            let store = Store::open_sqlite(&db, StoreConfig::new(secrets.state_key()))
-                .await
-                .unwrap();
-            let config = ServerConfig {
-                fake_kdf: KdfParams::INSECURE_TEST_ONLY,
-                protocol: Protocol::Opaque,
-                ..ServerConfig::default()
-            };
-            let app = router(Arc::new(AppState::new(store, config, secrets)));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    let addr: SocketAddr = rx.recv().unwrap();
-    format!("http://{addr}")
-}
+        let config = ServerConfig {
+            fake_kdf: KdfParams::INSECURE_TEST_ONLY,
+            protocol: Protocol::Opaque,
+            ..ServerConfig::default()
+        };
+        let db = Db::Sqlite(dir.join("server").join("server.db"));
+        let server = runtime.block_on(TestServer::start(db, config));
+        Env {
+            root: dir.to_path_buf(),
+            url: server.url.clone(),
+            _server: server,
+            _runtime: runtime,
+            _dir: dir,
+        }
+    }
 
-struct Env {
-    root: PathBuf,
-    url: String,
-}
-
-impl Env {
     /// Runs `vault` with device directory `dev`; `password` goes into
     /// VAULT_PASSWORD; `extra` sets more variables; `stdin` is piped in.
     fn run(
@@ -170,14 +164,7 @@ fn json(s: &str) -> serde_json::Value {
 
 #[test]
 fn register_add_share_sync_get() {
-    let mut rng = rng::os_rng();
-    let root = std::env::temp_dir().join(format!("vault-cli-{}", AccountId::generate(&mut rng)));
-    std::fs::create_dir_all(root.join("server")).unwrap();
-    let url = start_server(&root.join("server"));
-    let e = Env {
-        root: root.clone(),
-        url,
-    };
+    let e = Env::new();
     let a = Some(ALICE_PW);
     let b = Some(BOB_PW);
 
@@ -589,20 +576,11 @@ fn register_add_share_sync_get() {
     e.ok("bob2", b, &["logout"]);
     e.fails("bob2", b, &["status"], 3);
     e.assert_no_plaintext("the end");
-
-    std::fs::remove_dir_all(&root).ok();
 }
 
 #[test]
 fn recovery_kit_recover_and_rotate_account_key() {
-    let mut rng = rng::os_rng();
-    let root = std::env::temp_dir().join(format!("vault-cli-{}", AccountId::generate(&mut rng)));
-    std::fs::create_dir_all(root.join("server")).unwrap();
-    let url = start_server(&root.join("server"));
-    let e = Env {
-        root: root.clone(),
-        url,
-    };
+    let e = Env::new();
     let a = Some(ALICE_PW);
     e.ok(
         "d1",
@@ -734,7 +712,6 @@ fn recovery_kit_recover_and_rotate_account_key() {
         ),
         "dora-note-secret-Pa5"
     );
-    std::fs::remove_dir_all(&root).ok();
 }
 
 /// `vault emergency`: name a contact (fingerprint checked), ask, the early
@@ -743,14 +720,7 @@ fn recovery_kit_recover_and_rotate_account_key() {
 /// released: the release itself is tested in vault-sync/tests/emergency.rs.)
 #[test]
 fn emergency_add_request_cancel_claim() {
-    let mut rng = rng::os_rng();
-    let root = std::env::temp_dir().join(format!("vault-cli-{}", AccountId::generate(&mut rng)));
-    std::fs::create_dir_all(root.join("server")).unwrap();
-    let url = start_server(&root.join("server"));
-    let e = Env {
-        root: root.clone(),
-        url,
-    };
+    let e = Env::new();
     let (a, b) = (Some(ALICE_PW), Some(BOB_PW));
     for (dev, pw, id) in [("ea", a, "erin@example.com"), ("eb", b, "finn@example.com")] {
         e.ok(dev, pw, &["register", id, "--kdf", "insecure-test-only"]);
@@ -862,5 +832,4 @@ fn emergency_add_request_cancel_claim() {
     e.fails("ea", a, &["emergency", "rm", "finn@example.com"], 8);
     let ls = json(&e.ok("eb", b, &["emergency", "ls", "--json"]));
     assert_eq!(ls["as_contact"].as_array().unwrap().len(), 0, "{ls}");
-    std::fs::remove_dir_all(&root).ok();
 }

@@ -25,7 +25,8 @@ use fixtures::{build_vault, sealed_bytes_per_item};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use vault_core::{
-    AccountId, Algorithm, Context, Envelope, ItemId, KdfParams, SymmetricKey, VaultId, primitives,
+    AccountId, Algorithm, Context, Envelope, ItemId, KdfParams, SymmetricKey, VaultId,
+    hazmat::primitives,
 };
 
 /// Median of a list of figures.

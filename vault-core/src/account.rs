@@ -26,6 +26,7 @@ pub const ACCOUNT_VERSION: u8 = 1;
 /// What the server stores for an account: public data and wrapped keys only.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EncryptedAccount {
     /// Record version ([`ACCOUNT_VERSION`]).
     pub v: u8,

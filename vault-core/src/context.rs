@@ -4,7 +4,8 @@
 //!
 //! The byte layout is normative; see `docs/format.md` §3.
 
-use crate::ids::{AccountId, DeviceId, ItemId, VaultId};
+use crate::error::{Error, Result};
+use crate::ids::{AccountId, DeviceId, ItemId, SecretId, VaultId};
 
 /// The context of a sealed blob. Each variant has a fixed one-byte kind and a
 /// fixed field layout, so the encoding is unambiguous without length prefixes.
@@ -32,6 +33,9 @@ use crate::ids::{AccountId, DeviceId, ItemId, VaultId};
 /// | `item_overview`, `item_details` | `vault`, `item`, `revision` |
 /// | `account_key_generation`, `recovery_key` | `account`, `generation` |
 /// | `device_unlock`, `pin_unlock` | `account`, `device`, `generation` |
+/// | `project_keys` | `project`, `key_version` |
+/// | `secret_key` | `project`, `secret`, `key_version`, `secret_key_version` |
+/// | `secret_version` | `project`, `secret`, `version`, `secret_key_version` |
 ///
 /// ```
 /// use vault_core::{Context, ItemId, VaultId};
@@ -45,6 +49,7 @@ use crate::ids::{AccountId, DeviceId, ItemId, VaultId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "EnvelopeContext"))]
 pub enum Context {
     /// The account key, wrapped under the password-derived KEK.
     AccountKey {
@@ -135,6 +140,38 @@ pub enum Context {
         /// Account key generation the wrap holds.
         generation: u32,
     },
+    /// A project's own keys (blind-index key, X25519 and Ed25519 private
+    /// keys) under the project's vault key (`docs/format.md` §16).
+    ProjectKeys {
+        /// The project (a vault).
+        project: VaultId,
+        /// Vault key generation that seals them.
+        key_version: u32,
+    },
+    /// A secret's own key wrapped under the project's vault key.
+    SecretKey {
+        /// The project.
+        project: VaultId,
+        /// The secret.
+        secret: SecretId,
+        /// Vault key generation that wraps it.
+        key_version: u32,
+        /// Generation of the secret's key (bumped when a service that could
+        /// read it is revoked).
+        secret_key_version: u32,
+    },
+    /// One version of a secret (name, value, description) under the
+    /// secret's key.
+    SecretVersion {
+        /// The project.
+        project: VaultId,
+        /// The secret.
+        secret: SecretId,
+        /// Version number (1, 2, ...: each write is a new version).
+        version: u32,
+        /// Generation of the secret key that seals it.
+        secret_key_version: u32,
+    },
 }
 
 /// Domain-separation prefix of every associated-data string.
@@ -143,20 +180,18 @@ pub(crate) const AAD_MAGIC: &[u8; 4] = b"VLT1";
 pub(crate) const MAX_AAD: usize = 4 + 3 + 16 + 16 + 8;
 
 /// Associated data on the stack (no allocation on the decrypt hot path).
-pub(crate) struct Aad {
-    buf: [u8; MAX_AAD],
-    len: usize,
-}
+pub(crate) struct Aad(arrayvec::ArrayVec<u8, MAX_AAD>);
 
 impl Aad {
     pub(crate) fn as_slice(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or(&[])
+        self.0.as_slice()
     }
-    fn push(&mut self, bytes: &[u8]) {
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
-            self.len += bytes.len();
-        }
+    /// Appends; a context that does not fit is a bug in this file, reported
+    /// as an error rather than a silently shortened binding.
+    fn push(&mut self, bytes: &[u8]) -> Result<()> {
+        self.0
+            .try_extend_from_slice(bytes)
+            .map_err(|_| Error::InvalidArgument("associated data longer than MAX_AAD"))
     }
 }
 
@@ -175,42 +210,42 @@ impl Context {
             Context::DeviceUnlock { .. } => 9,
             Context::PinUnlock { .. } => 10,
             Context::RecoveryKey { .. } => 11,
+            Context::ProjectKeys { .. } => 12,
+            Context::SecretKey { .. } => 13,
+            Context::SecretVersion { .. } => 14,
         }
     }
 
     /// The associated data for this context under an envelope header.
-    pub(crate) fn aad(&self, version: u8, alg: u8) -> Aad {
-        let mut a = Aad {
-            buf: [0u8; MAX_AAD],
-            len: 0,
-        };
-        a.push(AAD_MAGIC);
-        a.push(&[version, alg, self.kind()]);
+    pub(crate) fn aad(&self, version: u8, alg: u8) -> Result<Aad> {
+        let mut a = Aad(arrayvec::ArrayVec::new());
+        a.push(AAD_MAGIC)?;
+        a.push(&[version, alg, self.kind()])?;
         match self {
             Context::AccountKey { account } | Context::IdentityKeys { account } => {
-                a.push(account.as_bytes())
+                a.push(account.as_bytes())?;
             }
             Context::VaultKey {
                 account,
                 vault,
                 key_version,
             } => {
-                a.push(account.as_bytes());
-                a.push(vault.as_bytes());
-                a.push(&key_version.to_be_bytes());
+                a.push(account.as_bytes())?;
+                a.push(vault.as_bytes())?;
+                a.push(&key_version.to_be_bytes())?;
             }
             Context::VaultMeta { vault, key_version } => {
-                a.push(vault.as_bytes());
-                a.push(&key_version.to_be_bytes());
+                a.push(vault.as_bytes())?;
+                a.push(&key_version.to_be_bytes())?;
             }
             Context::ItemKey {
                 vault,
                 item,
                 key_version,
             } => {
-                a.push(vault.as_bytes());
-                a.push(item.as_bytes());
-                a.push(&key_version.to_be_bytes());
+                a.push(vault.as_bytes())?;
+                a.push(item.as_bytes())?;
+                a.push(&key_version.to_be_bytes())?;
             }
             Context::ItemOverview {
                 vault,
@@ -222,9 +257,9 @@ impl Context {
                 item,
                 revision,
             } => {
-                a.push(vault.as_bytes());
-                a.push(item.as_bytes());
-                a.push(&revision.to_be_bytes());
+                a.push(vault.as_bytes())?;
+                a.push(item.as_bytes())?;
+                a.push(&revision.to_be_bytes())?;
             }
             Context::AccountKeyGeneration {
                 account,
@@ -234,8 +269,8 @@ impl Context {
                 account,
                 generation,
             } => {
-                a.push(account.as_bytes());
-                a.push(&generation.to_be_bytes());
+                a.push(account.as_bytes())?;
+                a.push(&generation.to_be_bytes())?;
             }
             Context::DeviceUnlock {
                 account,
@@ -247,18 +282,42 @@ impl Context {
                 device,
                 generation,
             } => {
-                a.push(account.as_bytes());
-                a.push(device.as_bytes());
-                a.push(&generation.to_be_bytes());
+                a.push(account.as_bytes())?;
+                a.push(device.as_bytes())?;
+                a.push(&generation.to_be_bytes())?;
+            }
+            Context::ProjectKeys {
+                project,
+                key_version,
+            } => {
+                a.push(project.as_bytes())?;
+                a.push(&key_version.to_be_bytes())?;
+            }
+            Context::SecretKey {
+                project,
+                secret,
+                key_version: first,
+                secret_key_version: second,
+            }
+            | Context::SecretVersion {
+                project,
+                secret,
+                version: first,
+                secret_key_version: second,
+            } => {
+                a.push(project.as_bytes())?;
+                a.push(secret.as_bytes())?;
+                a.push(&first.to_be_bytes())?;
+                a.push(&second.to_be_bytes())?;
             }
         }
-        a
+        Ok(a)
     }
 
     /// The associated-data bytes for this context (for other-language
     /// implementations and test vectors).
-    pub fn aad_bytes(&self, version: u8, alg: crate::Algorithm) -> Vec<u8> {
-        self.aad(version, alg.id()).as_slice().to_vec()
+    pub fn aad_bytes(&self, version: u8, alg: crate::Algorithm) -> Result<Vec<u8>> {
+        Ok(self.aad(version, alg.id())?.as_slice().to_vec())
     }
 }
 
@@ -315,6 +374,22 @@ mod tests {
                 account,
                 generation: 7,
             },
+            Context::ProjectKeys {
+                project: vault,
+                key_version: 3,
+            },
+            Context::SecretKey {
+                project: vault,
+                secret: SecretId([0x55; 16]),
+                key_version: 1,
+                secret_key_version: 2,
+            },
+            Context::SecretVersion {
+                project: vault,
+                secret: SecretId([0x55; 16]),
+                version: u32::MAX,
+                secret_key_version: 1,
+            },
         ]
     }
 
@@ -332,6 +407,9 @@ mod tests {
             "device_unlock",
             "pin_unlock",
             "recovery_key",
+            "project_keys",
+            "secret_key",
+            "secret_version",
         ];
         assert_eq!(all().len(), names.len());
         for (ctx, name) in all().into_iter().zip(names) {

@@ -35,6 +35,7 @@ pub const TAG_LEN: usize = 16;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Algorithm {
     /// XChaCha20-Poly1305, 192-bit random nonce (id 1). The default.
     #[default]
@@ -83,6 +84,11 @@ impl Algorithm {
 /// assert_eq!(&back.open(&key, &ctx).unwrap()[..], b"secret");
 /// ```
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "EnvelopeText", type = "string")
+)]
 pub struct Envelope {
     /// Whole binary form; invariants checked by `from_bytes`.
     bytes: Vec<u8>,
@@ -119,16 +125,15 @@ impl Envelope {
         rng: &mut impl rand_core::CryptoRng,
     ) -> Result<Self> {
         let mut nonce = [0u8; 24];
-        let nonce = nonce.get_mut(..alg.nonce_len()).unwrap_or_default();
-        rng.fill_bytes(nonce);
-        seal_raw(key, alg, nonce, &ctx_bytes(ctx), plaintext)
+        let nonce = random_nonce(&mut nonce, alg, rng)?;
+        seal_raw(key, alg, nonce, &ctx_bytes(ctx)?, plaintext)
     }
 
     /// Opens the envelope, checking that it was sealed for `ctx`.
     /// Any failure is the single opaque [`Error::Decrypt`].
     pub fn open(&self, key: &crate::SymmetricKey, ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
-        let aad = ctx.aad(self.version(), self.alg.id());
-        let mut out = Zeroizing::new(vec![0u8; self.ciphertext().len()]);
+        let aad = ctx.aad(self.version(), self.alg.id())?;
+        let mut out = Zeroizing::new(vec![0u8; self.ciphertext()?.len()]);
         self.open_into(key, aad.as_slice(), &mut out)?;
         Ok(out)
     }
@@ -139,9 +144,9 @@ impl Envelope {
         key: &crate::SymmetricKey,
         ctx: &Context,
     ) -> Result<crate::SymmetricKey> {
-        let aad = ctx.aad(self.version(), self.alg.id());
+        let aad = ctx.aad(self.version(), self.alg.id())?;
         let mut out = Zeroizing::new([0u8; 32]);
-        if self.ciphertext().len() != 32 {
+        if self.ciphertext()?.len() != 32 {
             return Err(Error::Decrypt);
         }
         self.open_into(key, aad.as_slice(), &mut out[..])?;
@@ -149,12 +154,8 @@ impl Envelope {
     }
 
     fn open_into(&self, key: &crate::SymmetricKey, aad: &[u8], out: &mut [u8]) -> Result<()> {
-        let (k, n, ct, tag) = (
-            key.expose_secret(),
-            self.nonce(),
-            self.ciphertext(),
-            self.tag(),
-        );
+        let (n, ct, tag) = self.parts()?;
+        let k = key.expose_secret();
         match self.alg {
             Algorithm::XChaCha20Poly1305 => {
                 primitives::xchacha20poly1305_open(k, n, aad, ct, tag, out)
@@ -208,32 +209,52 @@ impl Envelope {
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
-    fn nonce(&self) -> &[u8] {
-        self.bytes.get(2..2 + self.alg.nonce_len()).unwrap_or(&[])
+    /// `(nonce, ciphertext, tag)`. Every constructor checks the lengths, so
+    /// this cannot fail for an `Envelope` that exists; if that invariant is
+    /// ever broken, opening fails with a typed error instead of reading an
+    /// empty slice.
+    fn parts(&self) -> Result<(&[u8], &[u8], &[u8; TAG_LEN])> {
+        let truncated = || Error::malformed("envelope", "truncated");
+        let body = self.bytes.get(2..).ok_or_else(truncated)?;
+        let (nonce, rest) = body
+            .split_at_checked(self.alg.nonce_len())
+            .ok_or_else(truncated)?;
+        let (ct, tag) = rest.split_last_chunk::<TAG_LEN>().ok_or_else(truncated)?;
+        Ok((nonce, ct, tag))
     }
-    fn ciphertext(&self) -> &[u8] {
-        let start = 2 + self.alg.nonce_len();
-        let end = self.bytes.len().saturating_sub(TAG_LEN);
-        self.bytes.get(start..end).unwrap_or(&[])
+    fn ciphertext(&self) -> Result<&[u8]> {
+        self.parts().map(|(_, ct, _)| ct)
     }
-    fn tag(&self) -> &[u8] {
-        let start = self.bytes.len().saturating_sub(TAG_LEN);
-        self.bytes.get(start..).unwrap_or(&[])
-    }
-    /// Length of the plaintext inside.
+    /// Length of the plaintext inside (the layout was checked on parsing).
     pub fn plaintext_len(&self) -> usize {
-        self.ciphertext().len()
+        self.bytes.len() - (2 + self.alg.nonce_len() + TAG_LEN)
     }
 }
 
 /// The context part of the associated data (kind and fields, without the
 /// `"VLT1" || version || alg` prefix).
-fn ctx_bytes(ctx: &Context) -> Vec<u8> {
-    let aad = ctx.aad(ENVELOPE_VERSION, 0);
-    aad.as_slice()
-        .get(AAD_MAGIC.len() + 2..)
-        .unwrap_or(&[])
-        .to_vec()
+pub(crate) fn ctx_bytes(ctx: &Context) -> Result<Vec<u8>> {
+    let aad = ctx.aad(ENVELOPE_VERSION, 0)?;
+    let (_, context) =
+        aad.as_slice()
+            .split_at_checked(AAD_MAGIC.len() + 2)
+            .ok_or(Error::InvalidArgument(
+                "associated data shorter than its prefix",
+            ))?;
+    Ok(context.to_vec())
+}
+
+/// Fills the first `alg.nonce_len()` bytes of `buf` from `rng`.
+fn random_nonce<'b>(
+    buf: &'b mut [u8; 24],
+    alg: Algorithm,
+    rng: &mut impl rand_core::CryptoRng,
+) -> Result<&'b [u8]> {
+    let nonce = buf
+        .get_mut(..alg.nonce_len())
+        .ok_or(Error::InvalidArgument("nonce longer than 24 bytes"))?;
+    rng.fill_bytes(nonce);
+    Ok(nonce)
 }
 
 /// Seals with an explicit nonce and raw context bytes. The nonce must never
@@ -261,7 +282,7 @@ pub(crate) fn seal_raw(
     bytes.extend_from_slice(nonce);
     let header = bytes.len();
     bytes.resize(header + plaintext.len(), 0);
-    let body = bytes.get_mut(header..).unwrap_or_default();
+    let (_, body) = bytes.split_at_mut(header);
     let k = key.expose_secret();
     let tag = match alg {
         Algorithm::XChaCha20Poly1305 => {
@@ -283,7 +304,7 @@ pub fn open_raw(
     aad.extend_from_slice(AAD_MAGIC);
     aad.extend_from_slice(&[env.version(), env.alg.id()]);
     aad.extend_from_slice(context);
-    let mut out = Zeroizing::new(vec![0u8; env.ciphertext().len()]);
+    let mut out = Zeroizing::new(vec![0u8; env.ciphertext()?.len()]);
     env.open_into(key, &aad, &mut out)?;
     Ok(out)
 }
@@ -298,8 +319,7 @@ pub fn seal_raw_context(
     rng: &mut impl rand_core::CryptoRng,
 ) -> Result<Envelope> {
     let mut nonce = [0u8; 24];
-    let nonce = nonce.get_mut(..alg.nonce_len()).unwrap_or_default();
-    rng.fill_bytes(nonce);
+    let nonce = random_nonce(&mut nonce, alg, rng)?;
     seal_raw(key, alg, nonce, context, plaintext)
 }
 

@@ -65,6 +65,10 @@ pub enum Error {
     /// password (and set a new PIN).
     #[error("too many wrong PIN attempts: unlock with the password")]
     LockedOut,
+    /// A service holds no grant for what it tried to open (not approved
+    /// yet, or not for this secret or key generation).
+    #[error("not granted: {0}")]
+    NotGranted(&'static str),
 }
 
 impl Error {
@@ -88,6 +92,7 @@ impl Error {
             Error::AuthenticationFailed => "authentication_failed",
             Error::StaleWrap(_) => "stale_wrap",
             Error::LockedOut => "locked_out",
+            Error::NotGranted(_) => "not_granted",
         }
     }
 

@@ -3,8 +3,16 @@
 //! one key destroys confidentiality and authenticity. Enabled only with the
 //! `hazmat` feature.
 
+/// The raw primitives every envelope, grant and PAKE goes through (AEADs
+/// with caller-chosen nonces, X25519, Ed25519 verification), for the
+/// Wycheproof and standards suites. Never call them from an application:
+/// use the envelope API.
+pub mod primitives {
+    pub use crate::primitives::*;
+}
+
 use crate::context::Context;
-use crate::envelope::{Algorithm, ENVELOPE_VERSION, Envelope};
+use crate::envelope::{Algorithm, Envelope};
 use crate::error::Result;
 use crate::secret::SymmetricKey;
 
@@ -16,8 +24,13 @@ pub fn seal_with_nonce(
     nonce: &[u8],
     plaintext: &[u8],
 ) -> Result<Envelope> {
-    let aad = ctx.aad_bytes(ENVELOPE_VERSION, alg);
-    crate::envelope::seal_raw(key, alg, nonce, aad.get(6..).unwrap_or(&[]), plaintext)
+    crate::envelope::seal_raw(
+        key,
+        alg,
+        nonce,
+        &crate::envelope::ctx_bytes(ctx)?,
+        plaintext,
+    )
 }
 
 /// Seals with a chosen nonce and raw context bytes (the part of the associated

@@ -61,9 +61,14 @@ impl IdentityKeys {
         let arr: &[u8; 64] = bytes
             .try_into()
             .map_err(|_| Error::malformed("identity keys", "expected 64 bytes"))?;
-        let (x, e) = arr.split_at(32);
-        let x: Zeroizing<[u8; 32]> = Zeroizing::new(x.try_into().unwrap_or([0; 32]));
-        let e: Zeroizing<[u8; 32]> = Zeroizing::new(e.try_into().unwrap_or([0; 32]));
+        let (x, e) = arr
+            .split_first_chunk::<32>()
+            .ok_or_else(|| Error::malformed("identity keys", "expected 64 bytes"))?;
+        let x: Zeroizing<[u8; 32]> = Zeroizing::new(*x);
+        let e: &[u8; 32] = e
+            .try_into()
+            .map_err(|_| Error::malformed("identity keys", "expected 64 bytes"))?;
+        let e: Zeroizing<[u8; 32]> = Zeroizing::new(*e);
         Ok(Self::from_secret_bytes(&x, &e))
     }
 
@@ -90,17 +95,21 @@ impl IdentityKeys {
 /// think is what the [`fingerprint`](PublicIdentity::fingerprint) is for.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PublicIdentity {
     /// Whose identity.
     pub account: AccountId,
     /// Receives grants.
     #[serde(with = "b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     pub x25519: [u8; 32],
     /// Signs grants.
     #[serde(with = "b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     pub ed25519: [u8; 32],
     /// Ed25519 signature over `"VLT1 identity" || account || x25519 || ed25519`.
     #[serde(with = "b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     pub signature: [u8; 64],
 }
 
@@ -150,20 +159,59 @@ impl PublicIdentity {
     /// assert_eq!(fp.len(), 6 * 5 + 5);
     /// ```
     pub fn fingerprint(&self) -> String {
-        let d = Sha256::new()
-            .chain_update(b"VLT1 fingerprint")
-            .chain_update(self.account.as_bytes())
-            .chain_update(self.ed25519)
-            .chain_update(self.x25519)
-            .finalize();
-        let groups: Vec<String> = d
-            .chunks_exact(5)
-            .take(6)
-            .map(|c| {
-                let n = c.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-                format!("{:05}", n % 100_000)
-            })
-            .collect();
-        groups.join(" ")
+        digit_fingerprint(
+            b"VLT1 fingerprint",
+            &[self.account.as_bytes(), &self.ed25519, &self.x25519],
+        )
     }
+
+    /// Whether `expected` (the fingerprint someone read out, in any
+    /// spacing or punctuation) is this identity's fingerprint. Only the
+    /// digits count, and they are compared in constant time: `"12345 67890
+    /// …"`, `"1234567890…"` and `"12345-67890-…"` are the same. Text with no
+    /// digits, or the wrong number of them, never matches.
+    ///
+    /// ```
+    /// let mut rng = vault_core::rng::os_rng();
+    /// let id = vault_core::IdentityKeys::generate(&mut rng).public_identity(vault_core::AccountId([1; 16]));
+    /// let fp = id.fingerprint();
+    /// assert!(id.fingerprint_matches(&fp));
+    /// assert!(id.fingerprint_matches(&fp.replace(' ', "-")));
+    /// assert!(!id.fingerprint_matches(&fp[..fp.len() - 1]));
+    /// assert!(!id.fingerprint_matches(""));
+    /// ```
+    pub fn fingerprint_matches(&self, expected: &str) -> bool {
+        digits_match(&self.fingerprint(), expected)
+    }
+}
+
+/// `SHA-256(label || parts...)`, the first 30 bytes read as six 5-byte
+/// big-endian numbers, each mod 100000, printed as six groups of five
+/// digits: the fingerprint format of identities, services and projects.
+pub(crate) fn digit_fingerprint(label: &[u8], parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new().chain_update(label);
+    for p in parts {
+        h.update(p);
+    }
+    let d = h.finalize();
+    let groups: Vec<String> = d
+        .chunks_exact(5)
+        .take(6)
+        .map(|c| {
+            let n = c.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+            format!("{:05}", n % 100_000)
+        })
+        .collect();
+    groups.join(" ")
+}
+
+/// Whether two fingerprints have the same digits (any spacing or
+/// punctuation), compared in constant time.
+pub(crate) fn digits_match(actual: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let digits = |s: &str| -> Vec<u8> { s.bytes().filter(u8::is_ascii_digit).collect() };
+    let actual = digits(actual);
+    let expected = digits(expected);
+    // Lengths are public (always 30 for a real fingerprint).
+    !actual.is_empty() && actual.len() == expected.len() && bool::from(actual.ct_eq(&expected))
 }

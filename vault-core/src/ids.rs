@@ -1,4 +1,5 @@
-//! 128-bit identifiers for accounts, vaults and items.
+//! 128-bit identifiers for accounts, vaults, items, devices, services and
+//! secrets.
 //!
 //! Ids are random (UUID version 4 layout) and rendered as lowercase hyphenated
 //! UUID text. They are not secret; they are bound into every envelope's
@@ -11,6 +12,7 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "Uuid", type = "string"))]
         pub struct $name(pub [u8; 16]);
 
         impl $name {
@@ -79,6 +81,16 @@ id_type!(
     /// Identifies one device (an app install) of an account: bound into the
     /// quick-unlock wraps that never leave it.
     DeviceId
+);
+id_type!(
+    /// Identifies a service identity (a machine that reads a project's
+    /// secrets with a service token).
+    ServiceId
+);
+id_type!(
+    /// Identifies a secret inside a project (stable across versions and
+    /// renames; the name itself is sealed).
+    SecretId
 );
 
 fn fmt_uuid(b: &[u8; 16], f: &mut fmt::Formatter<'_>) -> fmt::Result {

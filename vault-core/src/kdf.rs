@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KdfParams {
     /// Memory in KiB (`m`).
     pub memory_kib: u32,
@@ -123,6 +124,7 @@ impl Default for KdfParams {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KdfPolicy {
     /// Least memory accepted (KiB).
     pub min_memory_kib: u32,
@@ -212,6 +214,11 @@ impl KdfPolicy {
 
 /// The salt of an account's password KDF: 16 random bytes, public, stored by the server.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "Base64Url", type = "string")
+)]
 pub struct KdfSalt(pub [u8; 16]);
 
 impl KdfSalt {
@@ -237,6 +244,7 @@ impl<'de> serde::Deserialize<'de> for KdfSalt {
 /// Everything public a client needs to re-derive its keys: params and salt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KdfConfig {
     /// Argon2id parameters.
     pub params: KdfParams,

@@ -55,13 +55,17 @@ pub mod envelope;
 pub mod error;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
+pub mod identifier;
 pub mod identity;
 pub mod ids;
 pub mod item;
 pub mod kdf;
+pub mod machine;
 pub mod opaque;
 pub mod prelogin;
-pub mod primitives;
+// Raw AEADs with caller-chosen nonces: crate-private; the Wycheproof suites
+// reach them through `hazmat::primitives`.
+mod primitives;
 pub mod quick_unlock;
 pub mod recovery;
 pub mod rng;
@@ -80,9 +84,10 @@ pub use context::Context;
 pub use envelope::{Algorithm, Envelope};
 pub use error::{Error, Result};
 pub use identity::{IdentityKeys, PublicIdentity};
-pub use ids::{AccountId, DeviceId, ItemId, VaultId};
+pub use ids::{AccountId, DeviceId, ItemId, SecretId, ServiceId, VaultId};
 pub use item::{
-    CustomField, EncryptedItem, EnvEntry, FieldKind, Item, ItemData, ItemKind, ListRow, Overview,
+    CustomField, EncryptedItem, EnvEntry, FieldKind, Item, ItemData, ItemKind, ListRow,
+    NoPrimarySecret, Overview,
 };
 pub use kdf::{KdfConfig, KdfParams, KdfPolicy, KdfSalt, MasterKeys};
 pub use quick_unlock::{DeviceUnlock, PinUnlock};
@@ -91,7 +96,7 @@ pub use rotation::AccountKeyRotation;
 pub use secret::{SecretBytes, SecretString, SymmetricKey};
 pub use secret_key::SecretKey;
 pub use shamir::Share;
-pub use sharing::{Role, VaultGrant};
+pub use sharing::{Role, UnknownRole, VaultGrant};
 pub use vault::{EncryptedVault, VaultKey, VaultMeta, WrappedVaultKey};
 
 /// The README's example, compiled and run as a doc test so it stays true.

@@ -93,6 +93,7 @@ fn check_identifier(identifier: &str, what: &'static str) -> Result<()> {
 /// Pre-login request, client → server: `{"v":1,"identifier":"..."}`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "PreloginRequestWire")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PreloginRequest {
     v: u8,
     identifier: String,
@@ -142,9 +143,11 @@ impl PreloginRequest {
 /// JSON: `{"group":"rfc5054-3072","salt":<16 B>}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SrpPrelogin {
     group: SrpGroup,
     #[serde(with = "crate::encoding::b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     salt: [u8; SALT_LEN],
 }
 
@@ -171,11 +174,19 @@ impl From<&SrpRegistration> for SrpPrelogin {
 /// Pre-login answer, server → client (see the module docs for the JSON).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "PreloginResponseWire")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "PreloginResponseJson"))]
 pub struct PreloginResponse {
     v: u8,
     kdf: KdfConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     srp: Option<SrpPrelogin>,
+    /// The identifier to use inside the PAKE, when it is not the canonical
+    /// form of the one asked about: only accounts created before
+    /// identifiers were normalised, until their next password change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    identifier: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -185,13 +196,21 @@ struct PreloginResponseWire {
     kdf: KdfConfig,
     #[serde(default)]
     srp: Option<SrpPrelogin>,
+    #[serde(default)]
+    identifier: Option<String>,
 }
 
 impl TryFrom<PreloginResponseWire> for PreloginResponse {
     type Error = Error;
     fn try_from(w: PreloginResponseWire) -> Result<Self> {
         check_version(w.v, "pre-login response")?;
-        Ok(PreloginResponse::new(w.kdf, w.srp))
+        if let Some(i) = &w.identifier {
+            check_identifier(i, "pre-login PAKE identifier")?;
+        }
+        Ok(PreloginResponse {
+            identifier: w.identifier,
+            ..PreloginResponse::new(w.kdf, w.srp)
+        })
     }
 }
 
@@ -202,7 +221,23 @@ impl PreloginResponse {
             v: PRELOGIN_VERSION,
             kdf,
             srp,
+            identifier: None,
         }
+    }
+
+    /// The same answer, telling the client to run the PAKE with
+    /// `identifier` (an account whose login record predates identifier
+    /// normalisation and was made with that exact spelling).
+    pub fn with_pake_identifier(mut self, identifier: String) -> Self {
+        self.identifier = Some(identifier);
+        self
+    }
+
+    /// The identifier the PAKE (SRP's `I`, OPAQUE's credential identifier)
+    /// must use, given the canonical one the client asked about: the
+    /// server's legacy spelling if it sent one, else `canonical`.
+    pub fn pake_identifier<'a>(&'a self, canonical: &'a str) -> &'a str {
+        self.identifier.as_deref().unwrap_or(canonical)
     }
     /// The real answer for an existing SRP account.
     pub fn for_srp_account(kdf: KdfConfig, record: &SrpRegistration) -> Self {
@@ -243,6 +278,23 @@ pub struct PreloginServer {
     secret: SymmetricKey,
     kdf_params: KdfParams,
     srp_group: SrpGroup,
+    /// The deployment's kinds of accounts, with weights ([`FakeProfile`]).
+    mix: Vec<FakeProfile>,
+}
+
+/// What one kind of account of a deployment looks like at pre-login: its
+/// login protocol (and SRP group) and KDF params. A server hands unknown
+/// identifiers fakes drawn from its accounts' mix of these, so an account
+/// of a rarer kind (a 4096-bit SRP group, stronger KDF params, SRP on an
+/// OPAQUE server) does not stand out as real.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FakeProfile {
+    /// `Some(group)` for SRP accounts, `None` for OPAQUE.
+    pub srp_group: Option<SrpGroup>,
+    /// The KDF params.
+    pub kdf_params: KdfParams,
+    /// How many accounts are of this kind (relative weight).
+    pub weight: u64,
 }
 
 impl fmt::Debug for PreloginServer {
@@ -262,7 +314,41 @@ impl PreloginServer {
             secret: server_secret,
             kdf_params,
             srp_group,
+            mix: Vec::new(),
         }
+    }
+
+    /// Fakes drawn from this mix of account kinds (zero weights ignored;
+    /// an empty mix means the kind given to [`new`](Self::new), with the
+    /// protocol chosen by which `respond*` method is called). Each unknown
+    /// identifier gets one kind, picked by `HMAC(secret, "VLT1 prelogin fake
+    /// profile" || 0x00 || identifier)` read as a big-endian u64 modulo the
+    /// total weight, walking the profiles in order.
+    pub fn with_mix(mut self, mix: &[FakeProfile]) -> Self {
+        self.mix = mix.iter().copied().filter(|p| p.weight > 0).collect();
+        self
+    }
+
+    /// The kind an unknown identifier pretends to be, if a mix is set.
+    pub fn fake_profile(&self, identifier: &str) -> Result<Option<FakeProfile>> {
+        let total: u64 = self
+            .mix
+            .iter()
+            .fold(0u64, |t, p| t.saturating_add(p.weight));
+        if total == 0 {
+            return Ok(None);
+        }
+        let t = self.mac(&[b"VLT1 prelogin fake profile", &[0], identifier.as_bytes()])?;
+        let mut first = [0u8; 8];
+        first.iter_mut().zip(t.iter()).for_each(|(o, b)| *o = *b);
+        let mut pick = u64::from_be_bytes(first) % total;
+        for p in &self.mix {
+            if pick < p.weight {
+                return Ok(Some(*p));
+            }
+            pick -= p.weight;
+        }
+        Ok(self.mix.last().copied())
     }
 
     fn mac(&self, parts: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>> {
@@ -276,8 +362,25 @@ impl PreloginServer {
 
     fn salt16(&self, label: &[u8], identifier: &str) -> Result<[u8; 16]> {
         let t = self.mac(&[label, &[0], identifier.as_bytes()])?;
+        // The first 16 bytes of the 32-byte MAC.
         let mut out = [0u8; 16];
-        out.copy_from_slice(t.get(..16).unwrap_or(&[0u8; 16]));
+        out.iter_mut().zip(t.iter()).for_each(|(o, b)| *o = *b);
+        Ok(out)
+    }
+
+    /// A fake SRP salt: [`Self::salt16`], except that a zero first byte is
+    /// replaced by the first non-zero byte of the MAC's second half (1 if
+    /// all are zero, probability 2^-128). Real salts never start with 0
+    /// (see `SrpClient::register`), and the first non-zero byte of uniform
+    /// bytes is uniform over 1..=255, as a redrawn real one is.
+    fn srp_salt16(&self, identifier: &str) -> Result<[u8; 16]> {
+        let label: &[u8] = b"VLT1 prelogin fake srp-salt";
+        let t = self.mac(&[label, &[0], identifier.as_bytes()])?;
+        let mut out = [0u8; 16];
+        out.iter_mut().zip(t.iter()).for_each(|(o, b)| *o = *b);
+        if out[0] == 0 {
+            out[0] = t.iter().skip(16).copied().find(|b| *b != 0).unwrap_or(1);
+        }
         Ok(out)
     }
 
@@ -294,6 +397,17 @@ impl PreloginServer {
         }
     }
 
+    /// The fake answer for an unknown identifier on a server whose new
+    /// accounts use `opaque` (or SRP): [`respond_opaque`](Self::respond_opaque)
+    /// or [`respond`](Self::respond) with no account.
+    pub fn respond_unknown(&self, identifier: &str, opaque: bool) -> Result<PreloginResponse> {
+        if opaque {
+            self.respond_opaque(identifier, None)
+        } else {
+            self.respond(identifier, None)
+        }
+    }
+
     /// Pre-login for a server whose accounts use OPAQUE: the real KDF config,
     /// or for an unknown identifier the same deterministic fake KDF config as
     /// [`fake_response`](Self::fake_response), without an `srp` part. The
@@ -307,6 +421,8 @@ impl PreloginServer {
     ) -> Result<PreloginResponse> {
         match kdf {
             Some(kdf) => Ok(PreloginResponse::new(*kdf, None)),
+            // With a mix, the fake is whatever kind the identifier draws.
+            None if !self.mix.is_empty() => self.fake_response(identifier),
             None => Ok(PreloginResponse::new(
                 *self.fake_response(identifier)?.kdf(),
                 None,
@@ -314,18 +430,38 @@ impl PreloginServer {
         }
     }
 
-    /// The fake answer for an identifier with no account.
+    /// The fake answer for an identifier with no account, as an SRP account
+    /// (or, with a mix set, as whichever kind [`fake_profile`](Self::fake_profile)
+    /// picks for it: OPAQUE kinds have no `srp` part).
     pub fn fake_response(&self, identifier: &str) -> Result<PreloginResponse> {
         check_identifier(identifier, "pre-login identifier")?;
+        let profile = self.fake_profile(identifier)?;
         let kdf = KdfConfig {
-            params: self.kdf_params,
+            params: profile.map_or(self.kdf_params, |p| p.kdf_params),
             salt: KdfSalt(self.salt16(b"VLT1 prelogin fake kdf-salt", identifier)?),
         };
-        let srp = SrpPrelogin {
-            group: self.srp_group,
-            salt: self.salt16(b"VLT1 prelogin fake srp-salt", identifier)?,
+        let group = match profile {
+            None => Some(self.srp_group),
+            Some(p) => p.srp_group,
         };
-        Ok(PreloginResponse::new(kdf, Some(srp)))
+        let srp = match group {
+            Some(group) => Some(SrpPrelogin {
+                group,
+                salt: self.srp_salt16(identifier)?,
+            }),
+            None => None,
+        };
+        Ok(PreloginResponse::new(kdf, srp))
+    }
+
+    /// The SRP group of an unknown identifier's fake record: its profile's,
+    /// if it pretends to be an SRP account, else the default group (what a
+    /// real OPAQUE account's fake SRP answer uses too).
+    fn fake_group(&self, identifier: &str) -> Result<SrpGroup> {
+        Ok(self
+            .fake_profile(identifier)?
+            .and_then(|p| p.srp_group)
+            .unwrap_or(self.srp_group))
     }
 
     /// The fake SRP record for an identifier with no account: the fake SRP
@@ -333,7 +469,7 @@ impl PreloginServer {
     /// in against. Never store it.
     pub fn fake_srp_record(&self, identifier: &str) -> Result<SrpRegistration> {
         check_identifier(identifier, "pre-login identifier")?;
-        let group = self.srp_group;
+        let group = self.fake_group(identifier)?;
         let gp = group.params()?;
         let want = gp.n_bytes.len().saturating_add(32);
         let mut wide = Zeroizing::new(Vec::with_capacity(want + 32));
@@ -357,7 +493,7 @@ impl PreloginServer {
         {
             *last = 1;
         }
-        let salt = self.salt16(b"VLT1 prelogin fake srp-salt", identifier)?;
+        let salt = self.srp_salt16(identifier)?;
         SrpRegistration::new(group, salt, verifier)
     }
 

@@ -59,6 +59,9 @@ aead_pair!(
     "24",
     "XChaCha20-Poly1305 (24-byte nonce)"
 );
+// ChaCha20-Poly1305 (IETF) is reached through HPKE in application code;
+// this pair exists for the Wycheproof suites (hazmat builds only).
+#[cfg(feature = "hazmat")]
 aead_pair!(
     chacha20poly1305_seal,
     chacha20poly1305_open,
@@ -74,9 +77,11 @@ aead_pair!(
     "AES-256-GCM (12-byte nonce)"
 );
 
-/// X25519 Diffie-Hellman. Rejects a non-contributory result (the all-zero
+/// X25519 Diffie-Hellman (the policy the Wycheproof suite checks; hazmat
+/// builds only, as the key exchange itself happens inside HPKE). Rejects a non-contributory result (the all-zero
 /// shared secret from a low-order peer key): Wycheproof marks those
 /// "acceptable"; our policy is to refuse them, see `docs/format.md`.
+#[cfg(feature = "hazmat")]
 pub fn x25519(secret: &[u8; 32], peer_public: &[u8; 32]) -> Result<[u8; 32]> {
     let sk = x25519_dalek::StaticSecret::from(*secret);
     let shared = sk.diffie_hellman(&x25519_dalek::PublicKey::from(*peer_public));
@@ -88,6 +93,7 @@ pub fn x25519(secret: &[u8; 32], peer_public: &[u8; 32]) -> Result<[u8; 32]> {
 
 /// Ed25519 signature check with `verify_strict` semantics (rejects small-order
 /// keys and non-canonical encodings, so signatures are not malleable).
+#[cfg(feature = "hazmat")]
 pub fn ed25519_verify(public: &[u8], msg: &[u8], signature: &[u8]) -> Result<()> {
     let pk: &[u8; 32] = public
         .try_into()
@@ -101,7 +107,8 @@ pub fn ed25519_verify(public: &[u8], msg: &[u8], signature: &[u8]) -> Result<()>
         .map_err(|_| Error::BadSignature("Ed25519"))
 }
 
-/// Ed25519 signature with a 32-byte seed.
+/// Ed25519 signature with a 32-byte seed (vector generation; hazmat builds).
+#[cfg(feature = "hazmat")]
 pub fn ed25519_sign(seed: &[u8; 32], msg: &[u8]) -> [u8; 64] {
     use ed25519_dalek::Signer;
     ed25519_dalek::SigningKey::from_bytes(seed)

@@ -46,6 +46,7 @@ pub const MIN_PIN_LEN: usize = 4;
 /// platform keystore behind biometry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceUnlock {
     /// Layout version ([`QUICK_UNLOCK_VERSION`]).
     pub v: u8,
@@ -68,6 +69,7 @@ pub struct DeviceUnlock {
 /// unlocked session) can set a PIN again.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "PinUnlockRecord"))]
 pub struct PinUnlock {
     /// Layout version ([`QUICK_UNLOCK_VERSION`]).
     pub v: u8,

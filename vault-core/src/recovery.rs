@@ -191,6 +191,7 @@ impl RecoveryKey {
 /// recovery key, and the hash of the auth token.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecoveryWrap {
     /// Layout version ([`RECOVERY_VERSION`]).
     pub v: u8,
@@ -202,6 +203,7 @@ pub struct RecoveryWrap {
     pub wrapped: Envelope,
     /// SHA-256 of [`RecoveryKey::auth_token`].
     #[serde(with = "crate::encoding::b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     pub verifier: [u8; 32],
 }
 

@@ -30,6 +30,7 @@ use crate::vault::WrappedVaultKey;
 /// The change set of one account key rotation: upload it in one request.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AccountKeyRotation {
     /// The generation it replaces: the server applies the change set only
     /// if this is still the current one.

@@ -136,6 +136,11 @@ impl Eq for SecretBytes {}
 /// ```
 #[derive(Clone, Default, Zeroize, ZeroizeOnDrop, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(rename = "string", type = "string")
+)]
 pub struct SecretString(String);
 
 impl SecretString {

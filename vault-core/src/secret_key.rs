@@ -54,9 +54,9 @@ impl SecretKey {
             .chain_update(b"VLT1 secret-key checksum")
             .chain_update(key)
             .finalize();
-        let mut c = [0u8; 2];
-        c.copy_from_slice(d.get(..2).unwrap_or(&[0, 0]));
-        c
+        let d: [u8; 32] = d.into();
+        let [a, b, ..] = d;
+        [a, b]
     }
 
     /// The printable form, e.g. `VK1-8Q3ZK-...`.
@@ -76,12 +76,12 @@ impl SecretKey {
         let body = crate::encoding::strip_code_prefix(&compact, PREFIX)
             .ok_or_else(|| Error::malformed("secret key", "must start with VK1"))?;
         let raw = Zeroizing::new(base32_decode(body, 18, "secret key")?);
-        let mut key = [0u8; 16];
-        key.copy_from_slice(raw.get(..16).unwrap_or(&[0u8; 16]));
-        let sk = SecretKey(key);
-        key.zeroize();
+        let (key, sum) = raw
+            .split_first_chunk::<16>()
+            .ok_or_else(|| Error::malformed("secret key", "too short"))?;
+        let sk = SecretKey(*key);
         let expected = Self::checksum(&sk.0);
-        if !bool::from(expected.ct_eq(raw.get(16..18).unwrap_or(&[]))) {
+        if !bool::from(expected.ct_eq(sum)) {
             return Err(Error::Checksum("secret key"));
         }
         Ok(sk)

@@ -74,9 +74,10 @@ fn integrity_tag(secret: &[u8]) -> [u8; TAG_LEN] {
         .chain_update(b"VLT1 shamir")
         .chain_update(secret)
         .finalize();
-    let mut t = [0u8; TAG_LEN];
-    t.copy_from_slice(d.get(..TAG_LEN).unwrap_or(&[0; TAG_LEN]));
-    t
+    // The first TAG_LEN bytes of the digest (zip stops at the shorter side).
+    let mut out = [0u8; TAG_LEN];
+    out.iter_mut().zip(d).for_each(|(o, b)| *o = b);
+    out
 }
 
 /// Splits `secret` into `shares` shares, any `threshold` of which recover it.
@@ -192,10 +193,16 @@ impl Share {
     /// Binary form: `version || threshold || x || set_id (4) || y`.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut v = Zeroizing::new(Vec::with_capacity(7 + self.y.len()));
-        v.extend_from_slice(&[SHARE_VERSION, self.threshold, self.x]);
+        v.push(SHARE_VERSION);
+        self.write_body(&mut v);
+        v
+    }
+
+    /// The binary form after its version byte.
+    fn write_body(&self, v: &mut Vec<u8>) {
+        v.extend_from_slice(&[self.threshold, self.x]);
         v.extend_from_slice(&self.set_id);
         v.extend_from_slice(&self.y);
-        v
     }
 
     /// Parses the binary form.
@@ -229,18 +236,19 @@ impl Share {
             .chain_update(b"VLT1 share checksum")
             .chain_update(bytes)
             .finalize();
-        let mut c = [0u8; 2];
-        c.copy_from_slice(d.get(..2).unwrap_or(&[0, 0]));
-        c
+        let d: [u8; 32] = d.into();
+        let [a, b, ..] = d;
+        [a, b]
     }
 
     /// Printable form: `VS1-` then Crockford base32 of the binary form without
     /// its version byte, plus a 2-byte checksum, in groups of five.
     pub fn to_text(&self) -> String {
-        let mut b = self.to_bytes();
-        let sum = Self::checksum(&b);
+        let sum = Self::checksum(&self.to_bytes());
+        let mut b = Zeroizing::new(Vec::with_capacity(8 + self.y.len()));
+        self.write_body(&mut b);
         b.extend_from_slice(&sum);
-        let body = Zeroizing::new(base32_encode(b.get(1..).unwrap_or(&[])));
+        let body = Zeroizing::new(base32_encode(&b));
         format!("{PREFIX}-{}", group(&body, 5))
     }
 

@@ -26,6 +26,7 @@ pub const GRANT_VERSION: u8 = 1;
 /// enforces it for writes, the signature lets members audit it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     /// Full control, including sharing.
     Owner,
@@ -44,11 +45,53 @@ impl Role {
             Role::Viewer => 3,
         }
     }
+
+    /// The role's text form, as in JSON, the database and the CLI:
+    /// `owner`, `editor` or `viewer`.
+    ///
+    /// ```
+    /// use vault_core::Role;
+    /// assert_eq!(Role::Editor.as_str(), "editor");
+    /// assert_eq!("viewer".parse::<Role>(), Ok(Role::Viewer));
+    /// assert!("admin".parse::<Role>().is_err());
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Editor => "editor",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+impl core::fmt::Display for Role {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is not `owner`, `editor` or `viewer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role: expected owner, editor or viewer")]
+pub struct UnknownRole;
+
+impl core::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, UnknownRole> {
+        match s {
+            "owner" => Ok(Role::Owner),
+            "editor" => Ok(Role::Editor),
+            "viewer" => Ok(Role::Viewer),
+            _ => Err(UnknownRole),
+        }
+    }
 }
 
 /// A signed, sealed grant of one vault key generation to one recipient.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VaultGrant {
     /// Format version ([`GRANT_VERSION`]).
     pub v: u8,
@@ -64,12 +107,15 @@ pub struct VaultGrant {
     pub role: Role,
     /// HPKE encapsulated key (32 bytes).
     #[serde(with = "b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     pub enc: [u8; 32],
     /// HPKE ciphertext of the 32-byte vault key (48 bytes with the tag).
     #[serde(with = "b64_vec")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     pub ciphertext: Vec<u8>,
     /// Sender's Ed25519 signature over [`VaultGrant::signed_bytes`].
     #[serde(with = "b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     pub signature: [u8; 64],
 }
 

@@ -20,6 +20,7 @@ pub struct VaultKey {
 /// Vault metadata, sealed under the vault key.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VaultMeta {
     /// Display name.
     pub name: String,
@@ -31,6 +32,7 @@ pub struct VaultMeta {
 /// A vault as the server stores it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EncryptedVault {
     /// The vault.
     pub vault: VaultId,
@@ -43,6 +45,7 @@ pub struct EncryptedVault {
 /// A vault key wrapped under one member's account key.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WrappedVaultKey {
     /// The vault.
     pub vault: VaultId,

@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::missing_test_data;
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -811,14 +813,7 @@ impl rand_core::TryRng for Script {
 impl rand_core::TryCryptoRng for Script {}
 
 fn vectors_path() -> std::path::PathBuf {
-    match std::env::var_os("VAULT_TEST_DATA") {
-        Some(dir) => std::path::Path::new(&dir).join("opaque-rfc9807/vectors.json"),
-        None => concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/test-data/opaque-rfc9807/vectors.json"
-        )
-        .into(),
-    }
+    common::test_data_dir().join("opaque-rfc9807/vectors.json")
 }
 
 struct Vector<'a>(&'a serde_json::Value);
@@ -1055,7 +1050,7 @@ fn run_fake_vector(v: &Vector<'_>) {
 fn rfc9807_appendix_c_vectors() {
     let path = vectors_path();
     let Ok(text) = std::fs::read_to_string(&path) else {
-        println!("SKIPPED: RFC 9807 vectors not found at {}", path.display());
+        missing_test_data(&format!("RFC 9807 vectors not found at {}", path.display()));
         return;
     };
     let all: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();

@@ -228,7 +228,7 @@ proptest! {
         prop_assert_eq!(&from_bin.open(&key, &ctx).unwrap()[..], &pt[..]);
         prop_assert_eq!(&from_text.open(&key, &ctx).unwrap()[..], &pt[..]);
         // The associated data is exactly "VLT1" || version || alg || context.
-        let aad = ctx.aad_bytes(1, alg);
+        let aad = ctx.aad_bytes(1, alg).unwrap();
         prop_assert_eq!(&aad[..4], b"VLT1");
         prop_assert_eq!(&aad[4..6], &[1, alg.id()]);
         prop_assert_eq!(&open_raw(&env, &key, &aad[6..]).unwrap()[..], &pt[..]);

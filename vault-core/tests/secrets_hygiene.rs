@@ -15,8 +15,8 @@ use vault_core::{
     AccountId, Algorithm, Context, CustomField, EncryptedAccount, EncryptedItem, EnvEntry,
     Envelope, Error, FieldKind, IdentityKeys, Item, ItemData, ItemId, KdfConfig, KdfParams,
     KdfPolicy, KdfSalt, RecoveryKey, Role, SecretBytes, SecretKey, SecretString, Share,
-    SymmetricKey, UnlockedAccount, VaultGrant, VaultId, VaultKey, VaultMeta, kdf, primitives,
-    shamir,
+    SymmetricKey, UnlockedAccount, VaultGrant, VaultId, VaultKey, VaultMeta, hazmat::primitives,
+    kdf, shamir,
 };
 
 fn rng(seed: u64) -> ChaCha20Rng {

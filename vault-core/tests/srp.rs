@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::missing_test_data;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Infallible, SeedableRng, TryCryptoRng, TryRng};
 use sha1::Sha1;
@@ -121,11 +123,14 @@ fn register(identifier: &str, k: &SymmetricKey, group: SrpGroup, seed: u64) -> S
 #[test]
 #[allow(deprecated)] // srp's 1024-bit group, for the M1/M2 cross-check only
 fn rfc5054_appendix_b() {
-    let dir = std::env::var("VAULT_TEST_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/test-data").into());
-    let path = format!("{dir}/srp-rfc5054/rfc5054_appendix_b.json");
+    let path = common::test_data_dir()
+        .join("srp-rfc5054/rfc5054_appendix_b.json")
+        .display()
+        .to_string();
     let Ok(text) = std::fs::read_to_string(&path) else {
-        println!("SKIPPED: RFC 5054 Appendix B vectors not found at {path} (set VAULT_TEST_DATA)");
+        missing_test_data(&format!(
+            "RFC 5054 Appendix B vectors not found at {path} (set VAULT_TEST_DATA)"
+        ));
         return;
     };
     let j: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -1094,4 +1099,148 @@ fn prelogin_request_round_trip() {
         PreloginRequest::from_json(r#"{"v":9,"identifier":"a"}"#),
         Err(Error::UnsupportedVersion { version: 9, .. })
     ));
+}
+
+/// An RNG that hands out fixed bytes first, then ChaCha20.
+struct Leading(Vec<u8>, ChaCha20Rng);
+
+impl TryRng for Leading {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        self.1.try_next_u32()
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.1.try_next_u64()
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for d in dst.iter_mut() {
+            *d = if self.0.is_empty() {
+                let mut b = [0u8; 1];
+                self.1.try_fill_bytes(&mut b)?;
+                b[0]
+            } else {
+                self.0.remove(0)
+            };
+        }
+        Ok(())
+    }
+}
+impl TryCryptoRng for Leading {}
+
+/// Salts never start with a zero byte: clients that pass the salt through a
+/// big integer (OpenSSL-backed ones) would drop it and compute another `x`,
+/// about 1 account in 256. Real salts redraw the byte; fakes follow the
+/// same distribution (first byte uniform over 1..=255).
+#[test]
+fn srp_salts_never_start_with_zero() {
+    // The RNG draws 0 for the salt's first byte, and 0 again for the
+    // first redraw: the salt still starts non-zero, the rest untouched.
+    let mut r = Leading(
+        vec![0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 9],
+        rng(1),
+    );
+    let reg = SrpClient::register("z@example.com", &key(1), SrpGroup::default(), &mut r).unwrap();
+    assert_eq!(reg.salt()[0], 9);
+    assert_eq!(&reg.salt()[1..], &[7u8; 15]);
+    // Ordinary salts are unchanged by the rule (vectors stay valid).
+    let mut r = Leading(vec![5; 16], rng(1));
+    let reg = SrpClient::register("z@example.com", &key(1), SrpGroup::default(), &mut r).unwrap();
+    assert_eq!(reg.salt(), &[5u8; 16]);
+    // Fakes: no zero first byte over many identifiers, and every other
+    // value turns up (a uniform 1..=255 draw, like the real ones).
+    let server = PreloginServer::new(key(9), KdfParams::INSECURE_TEST_ONLY, SrpGroup::default());
+    let mut seen = [0usize; 256];
+    for i in 0..20_000 {
+        let pre = server
+            .fake_response(&format!("user{i}@example.com"))
+            .unwrap();
+        let salt = pre.srp().unwrap().salt();
+        seen[usize::from(salt[0])] += 1;
+        let rec = server
+            .fake_srp_record(&format!("user{i}@example.com"))
+            .unwrap();
+        assert_eq!(rec.salt(), salt, "the fake record and pre-login agree");
+    }
+    assert_eq!(seen[0], 0, "a fake salt started with a zero byte");
+    assert!(
+        seen[1..].iter().all(|&n| n > 30),
+        "first bytes not spread over 1..=255"
+    );
+}
+
+/// Fakes drawn from the deployment's mix of account kinds: a 4096-bit SRP
+/// account or an OPAQUE one does not stand out, the draw is stable per
+/// identifier, and an unknown identifier's SRP record is in the group its
+/// pre-login answer names (so a hello in that group works, as for a real
+/// account).
+#[test]
+fn fakes_follow_the_mix_of_account_kinds() {
+    use vault_core::prelogin::FakeProfile;
+    let strong = KdfParams {
+        memory_kib: 128 * 1024,
+        iterations: 3,
+        parallelism: 4,
+    };
+    let mix = [
+        FakeProfile {
+            srp_group: Some(SrpGroup::Rfc5054_3072),
+            kdf_params: KdfParams::DEFAULT,
+            weight: 6,
+        },
+        FakeProfile {
+            srp_group: Some(SrpGroup::Rfc5054_4096),
+            kdf_params: strong,
+            weight: 3,
+        },
+        FakeProfile {
+            srp_group: None,
+            kdf_params: KdfParams::DEFAULT,
+            weight: 1,
+        },
+    ];
+    let server =
+        PreloginServer::new(key(9), KdfParams::DEFAULT, SrpGroup::default()).with_mix(&mix);
+    let (mut g3072, mut g4096, mut opaque) = (0, 0, 0);
+    for i in 0..3000 {
+        let id = format!("someone{i}@example.com");
+        let pre = server.fake_response(&id).unwrap();
+        assert_eq!(
+            pre,
+            server.fake_response(&id).unwrap(),
+            "stable per identifier"
+        );
+        match pre.srp().map(|s| s.group()) {
+            Some(SrpGroup::Rfc5054_3072) => {
+                g3072 += 1;
+                assert_eq!(pre.kdf().params, KdfParams::DEFAULT);
+            }
+            Some(SrpGroup::Rfc5054_4096) => {
+                g4096 += 1;
+                assert_eq!(pre.kdf().params, strong);
+                assert_eq!(
+                    server.fake_srp_record(&id).unwrap().group(),
+                    SrpGroup::Rfc5054_4096
+                );
+            }
+            None => opaque += 1,
+            Some(_) => unreachable!(),
+        }
+    }
+    // Roughly 60/30/10 (binomial, n = 3000: well within ±5 points).
+    assert!((1650..=1950).contains(&g3072), "{g3072}");
+    assert!((750..=1050).contains(&g4096), "{g4096}");
+    assert!((200..=400).contains(&opaque), "{opaque}");
+    // No mix: the fakes are exactly what they were (the vectors' fakes).
+    let plain = PreloginServer::new(key(9), KdfParams::DEFAULT, SrpGroup::default());
+    let one = PreloginServer::new(key(9), KdfParams::DEFAULT, SrpGroup::default()).with_mix(&[
+        FakeProfile {
+            srp_group: Some(SrpGroup::default()),
+            kdf_params: KdfParams::DEFAULT,
+            weight: 1,
+        },
+    ]);
+    assert_eq!(
+        plain.fake_response("x@example.com").unwrap(),
+        one.fake_response("x@example.com").unwrap()
+    );
 }

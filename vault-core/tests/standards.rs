@@ -10,21 +10,14 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::missing_test_data;
 use serde_json::Value;
-use std::path::PathBuf;
 use vault_core::{KdfParams, kdf, sharing};
 
-fn test_data_dir() -> PathBuf {
-    match std::env::var_os("VAULT_TEST_DATA") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/test-data"
-        )),
-    }
-}
+use common::test_data_dir;
 
-/// Loads a JSON file from the test-data directory, or prints why not.
+/// Loads a JSON file from the test-data directory, or says why not.
 fn load(rel: &str) -> Option<Value> {
     let path = test_data_dir().join(rel);
     match std::fs::read_to_string(&path) {
@@ -33,10 +26,10 @@ fn load(rel: &str) -> Option<Value> {
                 .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display())),
         ),
         Err(e) => {
-            println!(
-                "SKIPPED: {} not readable ({e}); set VAULT_TEST_DATA to the shared test-data directory",
+            missing_test_data(&format!(
+                "{} not readable ({e}); set VAULT_TEST_DATA to the shared test-data directory",
                 path.display()
-            );
+            ));
             None
         }
     }
@@ -71,7 +64,7 @@ fn rfc9106_argon2id() {
     let mut skipped = 0usize;
     for list in ["vectors", "reference_impl_argon2id_vectors"] {
         let Some(vectors) = doc[list].as_array() else {
-            println!("SKIPPED: {list}: not present in rfc9106_vectors.json");
+            missing_test_data(&format!("{list}: not present in rfc9106_vectors.json"));
             continue;
         };
         let mut ran_here = 0usize;

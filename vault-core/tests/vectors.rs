@@ -167,7 +167,7 @@ fn envelope() {
         }
         let alg: Algorithm = de(&v["algorithm"]);
         assert_eq!(
-            hex::encode(ctx.aad_bytes(1, alg)),
+            hex::encode(ctx.aad_bytes(1, alg).unwrap()),
             v["aad_hex"],
             "{}",
             v["name"]
@@ -736,7 +736,11 @@ fn lifecycle() {
                 let ctx: Context = de(&v["context"]);
                 let alg: Algorithm = de(&v["algorithm"]);
                 assert_eq!(u64::from(ctx.kind()), v["kind"].as_u64().unwrap());
-                assert_eq!(hex::encode(ctx.aad_bytes(1, alg)), v["aad_hex"], "{name}");
+                assert_eq!(
+                    hex::encode(ctx.aad_bytes(1, alg).unwrap()),
+                    v["aad_hex"],
+                    "{name}"
+                );
                 let key = SymmetricKey::from_bytes(arr32(&v["key_hex"]));
                 let pt = unhex(&v["plaintext_hex"]);
                 let env = seal_with_nonce(&key, alg, &ctx, &unhex(&v["nonce_hex"]), &pt).unwrap();
@@ -970,6 +974,129 @@ fn lifecycle() {
         assert!(
             cases.get(case).copied().unwrap_or(0) >= min,
             "{case}: {cases:?}"
+        );
+    }
+}
+
+#[test]
+fn ed25519() {
+    use vault_core::hazmat::primitives::{ed25519_sign, ed25519_verify};
+    let (mut passed, mut failed, mut identities) = (0, 0, 0);
+    for v in load("ed25519") {
+        let name = v["name"].as_str().unwrap();
+        let got = match v["case"].as_str().unwrap() {
+            "verify" => {
+                let (pk, msg, sig) = (
+                    unhex(&v["public_key_hex"]),
+                    unhex(&v["message_hex"]),
+                    unhex(&v["signature_hex"]),
+                );
+                code(ed25519_verify(&pk, &msg, &sig))
+            }
+            "identity" => {
+                identities += 1;
+                let id: PublicIdentity = de(&v["identity"]);
+                assert_eq!(ser(&id), v["identity"], "{name}");
+                code(id.verify())
+            }
+            other => panic!("{name}: unknown case {other}"),
+        };
+        if is_fail(&v) {
+            failed += 1;
+            assert_eq!(got, v["error"], "{name}");
+        } else {
+            passed += 1;
+            assert_eq!(got, "NO ERROR", "{name}");
+        }
+    }
+    assert!(passed >= 4 && failed >= 15 && identities >= 4);
+    // The RFC 8032 vectors are also reproduced by signing.
+    for v in load("ed25519") {
+        let name = v["name"].as_str().unwrap();
+        let seed = match name {
+            "rfc8032_test1" | "signed_message" => {
+                "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+            }
+            "rfc8032_test2" => "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+            _ => continue,
+        };
+        let seed: [u8; 32] = hex::decode(seed).unwrap().try_into().unwrap();
+        assert_eq!(
+            hex::encode(ed25519_sign(&seed, &unhex(&v["message_hex"]))),
+            v["signature_hex"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn identifiers() {
+    use vault_core::identifier::normalize_identifier;
+    let (mut accepted, mut refused) = (0, 0);
+    for v in load("identifiers") {
+        let name = v["name"].as_str().unwrap();
+        let input = v["input"].as_str().unwrap();
+        if is_fail(&v) {
+            refused += 1;
+            assert_eq!(code(normalize_identifier(input)), v["error"], "{name}");
+            continue;
+        }
+        accepted += 1;
+        let canonical = v["canonical"].as_str().unwrap();
+        assert_eq!(normalize_identifier(input).unwrap(), canonical, "{name}");
+        assert_eq!(
+            normalize_identifier(canonical).unwrap(),
+            canonical,
+            "{name}: idempotent"
+        );
+        assert!(
+            vault_core::identifier::same_identifier(input, canonical),
+            "{name}"
+        );
+    }
+    assert!(
+        accepted >= 20 && refused >= 15,
+        "{accepted} accepted, {refused} refused"
+    );
+}
+
+#[test]
+fn sync() {
+    use vault_core::sync::wire::{PullPage, PullRequest, PushRequest, PushResponse};
+    fn canonical(kind: &str, json: &str) -> Result<String> {
+        match kind {
+            "pull_request" => PullRequest::from_json(json).map(|m| m.to_json()),
+            "pull_page" => PullPage::from_json(json).map(|m| m.to_json()),
+            "push_request" => PushRequest::from_json(json).map(|m| m.to_json()),
+            "push_response" => PushResponse::from_json(json).map(|m| m.to_json()),
+            other => panic!("unknown wire message type {other}"),
+        }
+    }
+    let mut kinds = std::collections::BTreeMap::<String, (u32, u32)>::new();
+    for v in load("sync") {
+        let name = v["name"].as_str().unwrap();
+        let kind = v["type"].as_str().unwrap();
+        let json = v["json"].as_str().unwrap();
+        let counts = kinds.entry(kind.to_owned()).or_default();
+        if is_fail(&v) {
+            counts.1 += 1;
+            assert_eq!(code(canonical(kind, json)), v["error"], "{name}");
+            continue;
+        }
+        counts.0 += 1;
+        let want = v["canonical"].as_str().unwrap();
+        assert_eq!(canonical(kind, json).unwrap(), want, "{name}");
+        assert_eq!(
+            canonical(kind, want).unwrap(),
+            want,
+            "{name}: canonical is a fixed point"
+        );
+    }
+    for kind in ["pull_request", "pull_page", "push_request", "push_response"] {
+        let (ok, fail) = kinds.get(kind).copied().unwrap_or_default();
+        assert!(
+            ok >= 2 && fail >= 1,
+            "{kind}: {ok} valid, {fail} failure vectors"
         );
     }
 }

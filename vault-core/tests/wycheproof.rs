@@ -1,5 +1,5 @@
 //! Wycheproof vectors run through vault-core's own primitive wrappers
-//! (`vault_core::primitives`, `vault_core::kdf::hkdf_sha256_len`), not through
+//! (`vault_core::hazmat::primitives`, `vault_core::kdf::hkdf_sha256_len`), not through
 //! the underlying crates, so the tests cover exactly the code the rest of the
 //! core calls.
 //!
@@ -67,7 +67,7 @@
 )]
 
 use std::collections::BTreeMap;
-use vault_core::{Error, kdf, primitives};
+use vault_core::{Error, hazmat::primitives, kdf};
 use wycheproof::TestResult;
 
 /// Run/skip counts for one Wycheproof file, with skip reasons per group.

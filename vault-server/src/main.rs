@@ -10,7 +10,8 @@
 //! Configuration comes from flags, environment variables (`VAULT_*`) and an
 //! optional TOML-free JSON file (`--config`), in that order of precedence.
 
-use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+mod listener;
+
 use clap::Parser;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ use vault_sync::server::notify::Notifier;
 use vault_sync::server::ratelimit::Limiter;
 use vault_sync::server::{
     AppState, Protocol, ServerConfig, ServerSecrets, router, spawn_cache_listener,
+    spawn_fake_mix_refresher,
 };
 use vault_sync::store::{PgAdmin, Store, StoreConfig};
 
@@ -69,10 +71,27 @@ struct Args {
     /// KDF preset of the fake pre-login answers (match what clients register with) [default: default].
     #[arg(long, env = "VAULT_FAKE_KDF")]
     fake_kdf: Option<String>,
-    /// Trust the first X-Forwarded-For entry (only behind a proxy that sets it).
+    /// A reverse proxy of this deployment (CIDR or address; repeatable, or
+    /// comma-separated in the variable): its X-Forwarded-For / Forwarded
+    /// headers give the client's address (allowlists, throttles, audit).
+    /// Headers from any other peer are ignored.
+    #[arg(
+        long = "trust-proxy",
+        env = "VAULT_TRUST_PROXY",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    #[serde(default)]
+    trust_proxy: Vec<String>,
+    /// Deprecated: trusts every peer's forwarding headers, as if all
+    /// addresses were proxies. Use --trust-proxy with your proxy's CIDR.
     #[arg(long, env = "VAULT_TRUST_FORWARDED")]
     #[serde(default)]
     trust_forwarded: bool,
+    /// Milliseconds a service's gRPC call waits for its audit events to
+    /// commit; past it the call is refused (audit_unavailable) [default: 2000].
+    #[arg(long, env = "VAULT_AUDIT_TIMEOUT_MS")]
+    audit_timeout_ms: Option<u64>,
     /// Failed logins per identifier/address before backoff starts [default: 5].
     #[arg(long, env = "VAULT_LOGIN_FREE_FAILURES")]
     login_free_failures: Option<u32>,
@@ -85,6 +104,27 @@ struct Args {
     /// Seconds to let in-flight requests finish on shutdown [default: 30].
     #[arg(long, env = "VAULT_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: Option<u64>,
+    /// Open client connections, overall [default: 4096].
+    #[arg(long, env = "VAULT_MAX_CLIENT_CONNECTIONS")]
+    max_client_connections: Option<usize>,
+    /// Open client connections from one address [default: 256].
+    #[arg(long, env = "VAULT_MAX_CLIENT_CONNECTIONS_PER_IP")]
+    max_client_connections_per_ip: Option<usize>,
+    /// Seconds a client has to send a request head (TLS handshake included) [default: 10].
+    #[arg(long, env = "VAULT_HEADER_READ_TIMEOUT_SECS")]
+    header_read_timeout_secs: Option<u64>,
+    /// Seconds a client has to send a request body [default: 30].
+    #[arg(long, env = "VAULT_BODY_READ_TIMEOUT_SECS")]
+    body_read_timeout_secs: Option<u64>,
+    /// Seconds an idle connection (no request, no bytes) stays open [default: 75].
+    #[arg(long, env = "VAULT_IDLE_TIMEOUT_SECS")]
+    idle_timeout_secs: Option<u64>,
+    /// Event streams (`/v1/events`) one session may hold open [default: 4].
+    #[arg(long, env = "VAULT_MAX_EVENT_STREAMS_PER_SESSION")]
+    max_event_streams_per_session: Option<usize>,
+    /// Event streams one account may hold open, over all its sessions [default: 32].
+    #[arg(long, env = "VAULT_MAX_EVENT_STREAMS_PER_ACCOUNT")]
+    max_event_streams_per_account: Option<usize>,
     /// Shortest waiting period an owner may give an emergency contact, in seconds [default: 86400].
     #[arg(long, env = "VAULT_EMERGENCY_MIN_WAIT_SECS")]
     emergency_min_wait_secs: Option<u64>,
@@ -141,11 +181,32 @@ fn merge(file: Args, cli: Args) -> Args {
         max_body_bytes: cli.max_body_bytes.or(file.max_body_bytes),
         protocol: cli.protocol.or(file.protocol),
         fake_kdf: cli.fake_kdf.or(file.fake_kdf),
+        trust_proxy: if cli.trust_proxy.is_empty() {
+            file.trust_proxy
+        } else {
+            cli.trust_proxy
+        },
         trust_forwarded: cli.trust_forwarded || file.trust_forwarded,
+        audit_timeout_ms: cli.audit_timeout_ms.or(file.audit_timeout_ms),
         login_free_failures: cli.login_free_failures.or(file.login_free_failures),
         login_starts_per_minute: cli.login_starts_per_minute.or(file.login_starts_per_minute),
         max_connections: cli.max_connections.or(file.max_connections),
         shutdown_grace_secs: cli.shutdown_grace_secs.or(file.shutdown_grace_secs),
+        max_client_connections: cli.max_client_connections.or(file.max_client_connections),
+        max_client_connections_per_ip: cli
+            .max_client_connections_per_ip
+            .or(file.max_client_connections_per_ip),
+        header_read_timeout_secs: cli
+            .header_read_timeout_secs
+            .or(file.header_read_timeout_secs),
+        body_read_timeout_secs: cli.body_read_timeout_secs.or(file.body_read_timeout_secs),
+        idle_timeout_secs: cli.idle_timeout_secs.or(file.idle_timeout_secs),
+        max_event_streams_per_session: cli
+            .max_event_streams_per_session
+            .or(file.max_event_streams_per_session),
+        max_event_streams_per_account: cli
+            .max_event_streams_per_account
+            .or(file.max_event_streams_per_account),
         emergency_min_wait_secs: cli.emergency_min_wait_secs.or(file.emergency_min_wait_secs),
         verify_audit: cli.verify_audit,
         log_json: cli.log_json || file.log_json,
@@ -159,30 +220,19 @@ fn load_or_create_secrets(path: &Path) -> Result<ServerSecrets, StartError> {
         Ok(s) => ServerSecrets::from_json(&s).map_err(|e| err(e.to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let secrets = ServerSecrets::generate(&mut vault_core::rng::os_rng());
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                vault_sync::private_files::private_dir(dir).map_err(|e| err(e.to_string()))?;
             }
-            write_private(path, secrets.to_json().expose_secret())
-                .map_err(|e| err(e.to_string()))?;
+            vault_sync::private_files::write_new_private(
+                path,
+                secrets.to_json().expose_secret().as_bytes(),
+            )
+            .map_err(|e| err(e.to_string()))?;
             tracing::info!(path = %path.display(), "created a new secrets file: back it up; every node needs the same one");
             Ok(secrets)
         }
         Err(e) => Err(err(e.to_string())),
     }
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(contents.as_bytes())?;
-    f.sync_all()
 }
 
 async fn shutdown_signal() {
@@ -223,7 +273,15 @@ async fn run(args: Args) -> Result<(), StartError> {
         config.fake_kdf = KdfParams::preset(k)
             .map_err(|_| StartError::Invalid(format!("unknown KDF preset {k:?}")))?;
     }
-    config.trust_forwarded = args.trust_forwarded;
+    config.trusted_proxies = trusted_proxies(&args.trust_proxy, args.trust_forwarded)?;
+    if let Some(ms) = args.audit_timeout_ms {
+        if ms == 0 || ms > 60_000 {
+            return Err(StartError::Invalid(
+                "--audit-timeout-ms must be 1 to 60000".into(),
+            ));
+        }
+        config.audit_timeout = Duration::from_millis(ms);
+    }
     if let Some(n) = args.login_free_failures {
         config.limits.free_failures = n;
     }
@@ -238,6 +296,58 @@ async fn run(args: Args) -> Result<(), StartError> {
         }
         config.emergency_min_wait = Duration::from_secs(s);
     }
+
+    let mut limits = listener::Limits::default();
+    let secs = |v: Option<u64>, name: &str, default: Duration| -> Result<Duration, StartError> {
+        match v {
+            None => Ok(default),
+            Some(0) => Err(StartError::Invalid(format!("--{name} must be at least 1"))),
+            Some(s) => Ok(Duration::from_secs(s)),
+        }
+    };
+    limits.header_read_timeout = secs(
+        args.header_read_timeout_secs,
+        "header-read-timeout-secs",
+        limits.header_read_timeout,
+    )?;
+    limits.body_read_timeout = secs(
+        args.body_read_timeout_secs,
+        "body-read-timeout-secs",
+        limits.body_read_timeout,
+    )?;
+    limits.idle_timeout = secs(
+        args.idle_timeout_secs,
+        "idle-timeout-secs",
+        limits.idle_timeout,
+    )?;
+    let count = |v: Option<usize>, name: &str, default: usize| -> Result<usize, StartError> {
+        match v {
+            None => Ok(default),
+            Some(0) => Err(StartError::Invalid(format!("--{name} must be at least 1"))),
+            Some(n) => Ok(n),
+        }
+    };
+    limits.max_connections = count(
+        args.max_client_connections,
+        "max-client-connections",
+        limits.max_connections,
+    )?;
+    limits.max_connections_per_ip = count(
+        args.max_client_connections_per_ip,
+        "max-client-connections-per-ip",
+        limits.max_connections_per_ip,
+    )?;
+    config.body_read_timeout = limits.body_read_timeout;
+    config.max_event_streams_per_session = count(
+        args.max_event_streams_per_session,
+        "max-event-streams-per-session",
+        config.max_event_streams_per_session,
+    )?;
+    config.max_event_streams_per_account = count(
+        args.max_event_streams_per_account,
+        "max-event-streams-per-account",
+        config.max_event_streams_per_account,
+    )?;
 
     let mut store_config = StoreConfig::new(secrets.state_key());
     if let Some(n) = args.max_connections {
@@ -277,9 +387,13 @@ async fn run(args: Args) -> Result<(), StartError> {
     }
     let (store, notifier) = match &args.database_url {
         None => {
-            std::fs::create_dir_all(&data_dir).map_err(|e| {
-                StartError::Invalid(format!("data dir {}: {e}", data_dir.display()))
-            })?;
+            // Private: it holds the database (wrapped keys, login records,
+            // session hashes) and the secrets file.
+            vault_sync::private_files::private_dir(&data_dir)
+                .and_then(|()| vault_sync::private_files::tighten_dir(&data_dir))
+                .map_err(|e| {
+                    StartError::Invalid(format!("data dir {}: {e}", data_dir.display()))
+                })?;
             let db = data_dir.join("vault.db");
             tracing::info!(path = %db.display(), "storage: SQLite");
             (
@@ -288,6 +402,9 @@ async fn run(args: Args) -> Result<(), StartError> {
             )
         }
         Some(url) => {
+            // A forbidden app role (superuser, BYPASSRLS, owner…) is refused
+            // before anything is migrated or granted to it.
+            vault_sync::store::check_app_role(url).await?;
             if let Some(owner) = &args.migrate_url {
                 let admin = PgAdmin::connect(owner).await?;
                 admin.migrate().await?;
@@ -317,65 +434,78 @@ async fn run(args: Args) -> Result<(), StartError> {
     );
     spawn_cache_listener(state.clone());
     spawn_purger(state.clone());
+    // Pre-login fakes drawn from the deployment's mix of account kinds.
+    spawn_fake_mix_refresher(state.clone(), Duration::from_secs(600));
 
     let listen = args
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let app: IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr> =
-        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let grace = Duration::from_secs(args.shutdown_grace_secs.unwrap_or(30));
-
-    match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            let tls = tls_config(cert, key)?;
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            let st = state.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down: finishing in-flight requests");
-                st.begin_shutdown();
-                h.graceful_shutdown(Some(grace));
-            });
-            let server = axum_server::bind_rustls(listen, tls).handle(handle.clone());
-            let print = tokio::spawn(async move {
-                if let Some(addr) = handle.listening().await {
-                    println!("vault-server listening on https://{addr}");
-                }
-            });
-            server
-                .serve(app)
-                .await
-                .map_err(|e| StartError::Listen(listen, e))?;
-            print.abort();
-        }
-        (None, None) => {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| StartError::Listen(listen, e))?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| StartError::Listen(listen, e))?;
-            println!("vault-server listening on http://{addr}");
-            let st = state.clone();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    shutdown_signal().await;
-                    tracing::info!("shutting down: finishing in-flight requests");
-                    st.begin_shutdown();
-                })
-                .await
-                .map_err(|e| StartError::Listen(listen, e))?;
-        }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
+        (None, None) => None,
         _ => {
             return Err(StartError::Invalid(
                 "give both --tls-cert and --tls-key, or neither".into(),
             ));
         }
-    }
+    };
+    let tcp = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| StartError::Listen(listen, e))?;
+    let addr = tcp
+        .local_addr()
+        .map_err(|e| StartError::Listen(listen, e))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("vault-server listening on {scheme}://{addr}");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let st = state.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        st.begin_shutdown();
+        let _ = stop_tx.send(true);
+    });
+    listener::serve(tcp, tls, router(state.clone()), limits, stop_rx, grace).await;
+    // Access counters of the last second, before the store goes.
+    state.flush_usage().await;
     state.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The trusted proxies from `--trust-proxy` (CIDRs or bare addresses), or
+/// every address with the deprecated `--trust-forwarded`.
+fn trusted_proxies(entries: &[String], trust_all: bool) -> Result<Vec<ipnet::IpNet>, StartError> {
+    if trust_all {
+        if !entries.is_empty() {
+            return Err(StartError::Invalid(
+                "--trust-forwarded trusts every peer: give --trust-proxy CIDR alone".into(),
+            ));
+        }
+        tracing::warn!(
+            "--trust-forwarded is deprecated and trusts every peer's X-Forwarded-For; \
+             use --trust-proxy with the proxy's CIDR"
+        );
+        return Ok(vec![
+            ipnet::IpNet::V4(ipnet::Ipv4Net::default()),
+            ipnet::IpNet::V6(ipnet::Ipv6Net::default()),
+        ]);
+    }
+    entries
+        .iter()
+        .map(|e| {
+            let e = e.trim();
+            e.parse::<ipnet::IpNet>()
+                .or_else(|_| e.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|n| n.trunc())
+                .map_err(|_| {
+                    StartError::Invalid(format!(
+                        "--trust-proxy {e:?} is not a CIDR (10.0.0.0/8, fd00::/8) or an address"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// The user name in a Postgres URL (the app role to grant).
@@ -387,10 +517,7 @@ fn app_role(url: &str) -> Option<String> {
 }
 
 /// TLS 1.3 only, from PEM files.
-fn tls_config(
-    cert: &Path,
-    key: &Path,
-) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
+fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor, StartError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
@@ -407,9 +534,7 @@ fn tls_config(
         .with_single_cert(certs, key)
         .map_err(|e| StartError::Tls(e.to_string()))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
-        Arc::new(cfg),
-    ))
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
 }
 
 /// Deletes expired login states and sessions every minute.
@@ -418,10 +543,7 @@ fn spawn_purger(state: Arc<AppState>) {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                .unwrap_or(0);
+            let now = state.clock.now_ms();
             if let Err(e) = state.store.purge_expired(now).await {
                 tracing::warn!(error = %e, "purging expired sessions failed");
             }

@@ -37,6 +37,7 @@ use vault_core::sync::wire::{
 };
 use vault_core::{EncryptedItem, ItemId, rng};
 use vault_sync::api::paths;
+use vault_testkit::{PgEnv, TempDir};
 
 const WRITERS: usize = 4;
 /// Kill once this many writes are acknowledged (or after `KILL_AFTER`).
@@ -324,6 +325,6 @@ async fn kill9_mid_writes_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_mid_writes_postgres() {
-    let pg = PgEnv::setup().await;
+    let pg = PgEnv::setup("durability").await;
     run("postgres", Some(&pg)).await;
 }

@@ -23,6 +23,7 @@ use common::*;
 use std::time::{Duration, Instant};
 use vault_core::{ItemId, rng};
 use vault_sync::api::paths;
+use vault_testkit::{PgEnv, TempDir};
 
 /// How long a notification may take to cross nodes.
 const DELIVERY: Duration = Duration::from_secs(5);
@@ -61,7 +62,7 @@ async fn expect_quiet(ev: &mut Events, who: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_deliver_each_others_notifications() {
-    let pg = PgEnv::setup().await;
+    let pg = PgEnv::setup("fanout").await;
     let dir = TempDir::new("fanout");
     let secrets = dir.path().join("server-secrets.json");
     let bin = env!("CARGO_BIN_EXE_vault-server");

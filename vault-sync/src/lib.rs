@@ -64,6 +64,10 @@
 pub mod api;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod clock;
+#[cfg(feature = "grpc")]
+pub mod grpc;
+pub mod private_files;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]

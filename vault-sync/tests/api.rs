@@ -14,7 +14,7 @@
 )]
 
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use vault_core::*;
 use vault_sync::client::*;
@@ -57,12 +57,8 @@ const PLAINTEXTS: &[&str] = &[
     "offline-secret-Ww9",
 ];
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let mut rng = rng::os_rng();
-    let dir =
-        std::env::temp_dir().join(format!("vault-api-{tag}-{}", AccountId::generate(&mut rng)));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(tag: &str) -> TempDir {
+    TempDir::new(&format!("api-{tag}"))
 }
 
 /// Scans every file under `root` for every plaintext.
@@ -113,6 +109,7 @@ fn found_anywhere(root: &Path, needle: &str) -> bool {
 
 mod common;
 use common::*;
+use vault_testkit::TempDir;
 
 fn login_item(title: &str, user: &str, pw: &str) -> Item {
     Item {
@@ -161,7 +158,7 @@ async fn scenario(protocol: Protocol) {
         Protocol::Srp => "srp",
         Protocol::Opaque => "opaque",
     });
-    let mut server = TestServer::start(&root, protocol).await;
+    let mut server = start_server(&root, protocol).await;
     let url = server.url.clone();
     let p = KdfParams::INSECURE_TEST_ONLY;
 
@@ -630,7 +627,6 @@ async fn scenario(protocol: Protocol) {
     assert_no_plaintext(&root, "logout");
 
     server.stop().await;
-    std::fs::remove_dir_all(&root).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -646,7 +642,7 @@ async fn two_users_two_devices_srp() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_rotates_and_reuse_revokes() {
     let root = temp_dir("refresh");
-    let mut server = TestServer::start(&root, Protocol::Opaque).await;
+    let mut server = start_server(&root, Protocol::Opaque).await;
     let url = server.url.clone();
     let mut d = device(&root, "d")
         .await
@@ -701,13 +697,12 @@ async fn refresh_rotates_and_reuse_revokes() {
     server.stop().await;
     let e = d.api().account().await.unwrap_err();
     assert!(e.is_offline() && e.fault() == Fault::Network, "{e:?}");
-    std::fs::remove_dir_all(&root).ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_through_the_client() {
     let root = temp_dir("endpoints");
-    let mut server = TestServer::start(&root, Protocol::Opaque).await;
+    let mut server = start_server(&root, Protocol::Opaque).await;
     let api = ApiClient::new(&server.url, &HttpOptions::default()).unwrap();
     assert_eq!(api.healthz().await.unwrap().status, "ok");
     assert_eq!(api.readyz().await.unwrap().status, "ok");
@@ -787,5 +782,4 @@ async fn every_endpoint_answers_through_the_client() {
     assert_eq!(first.event, "ready");
     drop(events);
     server.stop().await;
-    std::fs::remove_dir_all(&root).ok();
 }

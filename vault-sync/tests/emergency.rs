@@ -11,8 +11,9 @@
 //! row-level policies and the guard trigger are also probed with raw SQL
 //! as the app role).
 //!
-//! Postgres: `127.0.0.1:5432`, trust auth, superuser `postgres` (override
-//! with `VAULT_TEST_PG_HOST`, `VAULT_TEST_PG_PORT`, `VAULT_TEST_PG_USER`).
+//! Postgres and the in-process server come from `vault-testkit` (`PgEnv`:
+//! `127.0.0.1:5432`, trust auth, superuser `postgres`; override with
+//! `VAULT_TEST_PG_HOST`, `VAULT_TEST_PG_PORT`, `VAULT_TEST_PG_USER`).
 #![cfg(all(feature = "server", feature = "client"))]
 #![allow(
     clippy::unwrap_used,
@@ -22,18 +23,18 @@
     missing_docs
 )]
 
-use sqlx::{Connection, Executor, Row};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+use sqlx::{Connection, Row};
 use std::time::Duration;
 use vault_core::sync::wire::MemberKey;
 use vault_core::*;
 use vault_sync::api::{self, RotateRequest, RotationMemberKeys};
 use vault_sync::client::*;
+use vault_sync::server::ServerConfig;
 use vault_sync::server::ratelimit::LimitConfig;
-use vault_sync::server::{AppState, ServerConfig, ServerSecrets, router};
-use vault_sync::store::{PgAdmin, SessionId, Store, StoreConfig};
+use vault_testkit::{Db, PgEnv, TempDir, TestServer};
+
+mod common;
+use common::options;
 
 const PW: &str = "emergency-test-password-Tq4";
 
@@ -43,124 +44,25 @@ enum Backend {
     Postgres,
 }
 
-// ============================================================ Postgres
-
-/// A database and its two roles, for one test; dropped with the value.
-struct PgDb {
-    host: String,
-    port: String,
-    superuser: String,
-    db: String,
-    owner: String,
-    app: String,
-}
-
-impl PgDb {
-    fn url(&self, user: &str, db: &str) -> String {
-        format!("postgres://{user}@{}:{}/{db}", self.host, self.port)
-    }
-
-    async fn create() -> PgDb {
-        let suffix = SessionId::generate(&mut rng::os_rng()).to_string()[..12].to_owned();
-        let pg = PgDb {
-            host: std::env::var("VAULT_TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
-            port: std::env::var("VAULT_TEST_PG_PORT").unwrap_or_else(|_| "5432".into()),
-            superuser: std::env::var("VAULT_TEST_PG_USER").unwrap_or_else(|_| "postgres".into()),
-            db: format!("vault_em_{suffix}"),
-            owner: format!("vault_em_owner_{suffix}"),
-            app: format!("vault_em_app_{suffix}"),
-        };
-        let admin_url = pg.url(&pg.superuser, "postgres");
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("Postgres not reachable at {admin_url}: {e}"));
-        for sql in [
-            format!("CREATE ROLE {} LOGIN", pg.owner),
-            format!("CREATE ROLE {} LOGIN", pg.app),
-            format!("CREATE DATABASE {} OWNER {}", pg.db, pg.owner),
-        ] {
-            admin.execute(sql.as_str()).await.unwrap();
-        }
-        admin.close().await.ok();
-        let owner = PgAdmin::connect(&pg.url(&pg.owner, &pg.db)).await.unwrap();
-        owner.migrate().await.unwrap();
-        owner.grant_app_role(&pg.app).await.unwrap();
-        owner.close().await;
-        pg
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let admin_url = self.url(&self.superuser, "postgres");
-        let stmts = [
-            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db),
-            format!("DROP ROLE IF EXISTS {}", self.app),
-            format!("DROP ROLE IF EXISTS {}", self.owner),
-        ];
-        // Runs on its own thread and runtime: this may be dropped inside
-        // the test's runtime, or while unwinding from a failed assertion.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await else {
-                    return;
-                };
-                for sql in stmts {
-                    if let Err(e) = admin.execute(sql.as_str()).await {
-                        eprintln!("teardown: {sql}: {e}");
-                    }
-                }
-                admin.close().await.ok();
-            });
-        })
-        .join();
-    }
-}
-
 // ============================================================ server
 
 struct Env {
-    root: PathBuf,
+    root: TempDir,
     url: String,
-    state: Arc<AppState>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-    pg: Option<PgDb>,
-}
-
-fn options() -> ClientOptions {
-    ClientOptions {
-        kdf_policy: KdfPolicy::PERMISSIVE_TEST_ONLY,
-        ..ClientOptions::default()
-    }
+    server: TestServer,
+    pg: Option<PgEnv>,
 }
 
 impl Env {
     async fn start(backend: Backend) -> Env {
-        let mut rng = rng::os_rng();
-        let root =
-            std::env::temp_dir().join(format!("vault-emergency-{}", AccountId::generate(&mut rng)));
-        std::fs::create_dir_all(root.join("server")).unwrap();
-        let secrets = ServerSecrets::generate(&mut rng);
-        let cfg = StoreConfig::new(secrets.state_key());
-        let (store, pg) = match backend {
-            Backend::Sqlite => (
-                Store::open_sqlite(root.join("server").join("server.db"), cfg)
-                    .await
-                    .unwrap(),
-                None,
-            ),
-            Backend::Postgres => {
-                let pg = PgDb::create().await;
-                let store = Store::connect_postgres(&pg.url(&pg.app, &pg.db), cfg)
-                    .await
-                    .unwrap();
-                (store, Some(pg))
-            }
+        let root = TempDir::new("emergency");
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgEnv::migrated("emergency").await),
+        };
+        let db = match &pg {
+            None => Db::Sqlite(root.join("server").join("server.db")),
+            Some(pg) => Db::Postgres(pg.app_url()),
         };
         let config = ServerConfig {
             fake_kdf: KdfParams::INSECURE_TEST_ONLY,
@@ -171,47 +73,19 @@ impl Env {
             emergency_min_wait: Duration::from_secs(1),
             ..ServerConfig::default()
         };
-        let state = Arc::new(AppState::new(store, config, secrets));
-        let app = router(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let st = state.clone();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-                st.begin_shutdown();
-            })
-            .await
-            .unwrap();
-        });
+        let server = TestServer::start(db, config).await;
         Env {
+            url: server.url.clone(),
             root,
-            url: format!("http://{addr}"),
-            state,
-            stop: Some(tx),
-            task: Some(task),
+            server,
             pg,
         }
     }
 
+    /// Stops the server; the directory and the database go with `self`.
     async fn finish(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(20), t)
-                .await
-                .expect("server shut down")
-                .unwrap();
-        }
-        self.state.store.close().await;
-        std::fs::remove_dir_all(&self.root).ok();
-        drop(self.pg.take());
+        self.server.stop().await;
+        self.server.state.store.close().await;
     }
 
     /// The audit log as (action, actor, subject, vault, outcome), in order,
@@ -232,7 +106,7 @@ impl Env {
             None => {
                 let pool = sqlx::SqlitePool::connect(&format!(
                     "sqlite://{}",
-                    self.root.join("server").join("server.db").display()
+                    self.server.sqlite_file().display()
                 ))
                 .await
                 .unwrap();
@@ -241,11 +115,9 @@ impl Env {
                 rows.iter().map(|row| map(&|i| row.get(i))).collect()
             }
             Some(pg) => {
-                let mut c = sqlx::PgConnection::connect(&pg.url(&pg.superuser, &pg.db))
-                    .await
-                    .unwrap();
-                let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
-                c.close().await.ok();
+                let sup = pg.super_pool().await;
+                let rows = sqlx::query(sql).fetch_all(&sup).await.unwrap();
+                sup.close().await;
                 rows.iter().map(|row| map(&|i| row.get(i))).collect()
             }
         }
@@ -596,7 +468,7 @@ async fn expired_request_releases_exactly_the_granted_vaults(backend: Backend) {
         ]
     );
     if matches!(backend, Backend::Sqlite) {
-        env.state.store.audit_verify().await.unwrap();
+        env.server.state.store.audit_verify().await.unwrap();
     }
     env.finish().await;
 }
@@ -627,7 +499,7 @@ async fn claim_before_expiry_is_refused(backend: Backend) {
             retry_after: Some(secs),
             message,
         } => {
-            assert_eq!(code, "emergency_waiting");
+            assert_eq!(code, vault_sync::api::ErrorCode::EmergencyWaiting);
             assert!((1..=30).contains(&secs), "{secs}");
             assert!(
                 message.contains(&r.release_at_ms.unwrap().to_string()),
@@ -968,10 +840,8 @@ async fn strangers_and_bad_input_change_nothing(backend: Backend) {
 
 /// Raw SQL as the app role: the contact may only take its two steps, a
 /// stranger sees and changes nothing, nobody but the owner inserts.
-async fn rls_probe(pg: &PgDb, entry: &EmergencyAccess, stranger: AccountId) {
-    let mut app = sqlx::PgConnection::connect(&pg.url(&pg.app, &pg.db))
-        .await
-        .unwrap();
+async fn rls_probe(pg: &PgEnv, entry: &EmergencyAccess, stranger: AccountId) {
+    let mut app = sqlx::PgConnection::connect(&pg.app_url()).await.unwrap();
     async fn run(app: &mut sqlx::PgConnection, who: AccountId, stmt: &str) -> Result<i64, String> {
         let mut tx = app.begin().await.unwrap();
         sqlx::query("SELECT set_config('vault.account', $1, true)")

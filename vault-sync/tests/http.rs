@@ -24,20 +24,15 @@ use vault_core::srp::SrpClient;
 use vault_core::sync::wire::{ItemState, PullPage};
 use vault_core::*;
 use vault_sync::api::*;
+use vault_sync::clock::{self, ManualClock};
 use vault_sync::server::{AppState, Protocol, ServerConfig, ServerSecrets, router};
 use vault_sync::store::{Store, StoreConfig};
+use vault_testkit::{TempDir, redis_url};
 
 struct Srv {
     app: Router,
     state: Arc<AppState>,
     _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
 }
 
 async fn server(protocol: Protocol) -> Srv {
@@ -48,18 +43,31 @@ async fn server_with(
     protocol: Protocol,
     limiter: Option<vault_sync::server::ratelimit::Limiter>,
 ) -> Srv {
+    server_full(protocol, limiter, |_| {}, clock::system()).await
+}
+
+/// A server with a changed config and this clock (tests of expiry and
+/// throttling move a `ManualClock` instead of sleeping).
+async fn server_full(
+    protocol: Protocol,
+    limiter: Option<vault_sync::server::ratelimit::Limiter>,
+    change: impl FnOnce(&mut ServerConfig),
+    clock: clock::SharedClock,
+) -> Srv {
     let mut rng = rng::os_rng();
-    let dir = std::env::temp_dir().join(format!("vault-http-{}", AccountId::generate(&mut rng)));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("http");
     let secrets = ServerSecrets::generate(&mut rng);
-    let store = Store::open_sqlite(dir.join("v.db"), StoreConfig::new(secrets.state_key()))
+    let mut store_config = StoreConfig::new(secrets.state_key());
+    store_config.clock = clock;
+    let store = Store::open_sqlite(dir.join("v.db"), store_config)
         .await
         .unwrap();
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         protocol,
         fake_kdf: KdfParams::INSECURE_TEST_ONLY,
         ..ServerConfig::default()
     };
+    change(&mut config);
     let mut state = AppState::new(store, config, secrets);
     if let Some(l) = limiter {
         state = state.with_limiter(l);
@@ -68,7 +76,7 @@ async fn server_with(
     Srv {
         app: router(state.clone()),
         state,
-        _dir: TempDir(dir),
+        _dir: dir,
     }
 }
 
@@ -351,7 +359,8 @@ async fn brute_force_is_throttled_with_backoff() {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_session() {
-    let srv = server(Protocol::Opaque).await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let srv = server_full(Protocol::Opaque, None, |_| {}, clock.clone()).await;
     let u = register(&srv, "carol", "pw").await;
     let s1 = login(&srv, &u.id, &u.pw).await.unwrap();
     let s2: SessionTokens = srv
@@ -369,7 +378,9 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
         .call("GET", paths::ACCOUNT, Some(&s2.access_token), None)
         .await;
     assert_eq!(st, StatusCode::OK);
-    // The spent token again: refused, and the whole session ends.
+    // The spent token again, after the grace window: refused, and the
+    // whole session ends.
+    clock.advance(srv.state.config.refresh_grace + std::time::Duration::from_secs(1));
     let body = serde_json::to_string(&RefreshRequest {
         refresh_token: s1.refresh_token.clone(),
     })
@@ -698,11 +709,6 @@ async fn event_stream_tells_other_devices_and_no_one_else() {
     );
 }
 
-/// Redis at `VAULT_TEST_REDIS_URL` (default `redis://127.0.0.1:6379/`).
-fn redis_url() -> String {
-    std::env::var("VAULT_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
-}
-
 #[tokio::test]
 async fn redis_throttle_is_shared_by_every_node() {
     use vault_sync::server::ratelimit::Limiter;
@@ -730,5 +736,544 @@ async fn redis_throttle_is_shared_by_every_node() {
     assert_eq!(
         (s, e.error.as_str()),
         (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+}
+
+// ====================================================================
+// Hardening (outside review): each test below failed before its fix.
+
+/// A vault of `u`'s, created over the API; its id.
+async fn create_vault_for(srv: &Srv, u: &User, token: &str) -> VaultId {
+    let (_, meta, key) = u
+        .account
+        .create_vault(
+            &VaultMeta {
+                name: "V".into(),
+                ..Default::default()
+            },
+            &mut rng::os_rng(),
+        )
+        .unwrap();
+    let made: VaultCreated = srv
+        .json(
+            "POST",
+            paths::VAULTS,
+            Some(token),
+            &CreateVaultRequest { meta, key },
+        )
+        .await;
+    made.vault
+}
+
+async fn call_with(
+    srv: &Srv,
+    req: axum::http::request::Builder,
+    body: Body,
+) -> (StatusCode, Vec<u8>) {
+    let resp = srv
+        .app
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let b = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, b)
+}
+
+/// Item 9: a client that refreshes the same token several times at once
+/// (or retries after a lost answer) keeps its session: every call within
+/// the grace window gets the same new pair; after it, reuse still revokes.
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_keep_the_session() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let srv = server_full(Protocol::Opaque, None, |_| {}, clock.clone()).await;
+    let u = register(&srv, "race@example.com", "pw").await;
+    let s1 = login(&srv, &u.id, &u.pw).await.unwrap();
+    let body = serde_json::to_string(&RefreshRequest {
+        refresh_token: s1.refresh_token.clone(),
+    })
+    .unwrap();
+    let calls = (0..8).map(|_| srv.call("POST", paths::REFRESH, None, Some(body.clone())));
+    let answers = futures_util::future::join_all(calls).await;
+    let mut fresh = Vec::new();
+    for (st, b) in &answers {
+        assert_eq!(*st, StatusCode::OK, "{}", String::from_utf8_lossy(b));
+        let t: SessionTokens = serde_json::from_slice(b).unwrap();
+        fresh.push(t);
+    }
+    assert!(
+        fresh
+            .iter()
+            .all(|t| t.refresh_token == fresh[0].refresh_token)
+    );
+    assert_ne!(fresh[0].refresh_token, s1.refresh_token);
+    // The session is alive, and the new refresh token rotates normally.
+    for t in &fresh {
+        let (st, _) = srv
+            .call("GET", paths::ACCOUNT, Some(&t.access_token), None)
+            .await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    // Past the grace window, the old token is reuse: the session ends.
+    clock.advance(srv.state.config.refresh_grace + std::time::Duration::from_secs(1));
+    let (st, e) = srv.error("POST", paths::REFRESH, None, Some(body)).await;
+    assert_eq!(
+        (st, e.error),
+        (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+    );
+    let (st, _) = srv
+        .call("GET", paths::ACCOUNT, Some(&fresh[0].access_token), None)
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+
+/// Item 8: a non-member gets the same 403 from every part of a vault,
+/// whatever it sends, whether the vault exists or not.
+#[tokio::test]
+async fn non_members_get_the_same_refusal_everywhere() {
+    let srv = server(Protocol::Opaque).await;
+    let a = register(&srv, "owner@example.com", "pw").await;
+    let sa = login(&srv, &a.id, &a.pw).await.unwrap();
+    let vault = create_vault_for(&srv, &a, &sa.access_token).await;
+    let b = register(&srv, "outsider@example.com", "pw").await;
+    let sb = login(&srv, &b.id, &b.pw).await.unwrap();
+    let other = AccountId::generate(&mut rng::os_rng());
+    let nowhere = VaultId::generate(&mut rng::os_rng());
+    let mut answers = Vec::new();
+    for v in [vault, nowhere] {
+        for (method, path, body) in [
+            ("GET", format!("/v1/vaults/{v}/members"), None),
+            (
+                "PUT",
+                format!("/v1/vaults/{v}/members/{other}"),
+                Some("{\"junk\":1}".to_owned()),
+            ),
+            (
+                "PUT",
+                format!("/v1/vaults/{v}/members/{other}"),
+                Some("{\"role\":\"editor\",\"keys\":[]}".to_owned()),
+            ),
+            ("DELETE", format!("/v1/vaults/{v}/members/{other}"), None),
+            (
+                "POST",
+                format!("/v1/vaults/{v}/rotate"),
+                Some("[]".to_owned()),
+            ),
+            (
+                "GET",
+                format!(
+                    "/v1/vaults/{v}/items/{}",
+                    ItemId::generate(&mut rng::os_rng())
+                ),
+                None,
+            ),
+        ] {
+            let (st, e) = srv.error(method, &path, Some(&sb.access_token), body).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{method} {path}");
+            assert_eq!(e.error, ErrorCode::Forbidden, "{method} {path}");
+            answers.push(e.message);
+        }
+    }
+    assert!(answers.iter().all(|m| m == &answers[0]), "{answers:?}");
+}
+
+/// Item 7: with a trusted proxy, forwarded addresses are parsed and
+/// canonical: spellings of one address share a throttle bucket, and junk
+/// falls back to the peer instead of getting a fresh bucket.
+#[test]
+fn forwarded_addresses_are_parsed_and_canonical() {
+    use vault_sync::server::extract::remote_addr;
+    let parts = |xff: &str| {
+        let (mut parts, ()) = Request::builder()
+            .header("x-forwarded-for", xff)
+            .body(())
+            .unwrap()
+            .into_parts();
+        parts
+            .extensions
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [192, 0, 2, 9],
+                4000,
+            ))));
+        parts
+    };
+    let peer = Some("192.0.2.9".to_owned());
+    assert_eq!(
+        remote_addr(&parts("10.4.0.1"), true),
+        Some("10.4.0.1".into())
+    );
+    assert_eq!(
+        remote_addr(&parts("::ffff:10.4.0.1"), true),
+        Some("10.4.0.1".into())
+    );
+    assert_eq!(
+        remote_addr(&parts(" 10.4.0.1 , 1.2.3.4"), true),
+        Some("10.4.0.1".into())
+    );
+    assert_eq!(
+        remote_addr(&parts("2001:DB8::1"), true),
+        Some("2001:db8::1".into())
+    );
+    for junk in [
+        "010.004.000.001",
+        "<script>",
+        &"9".repeat(300),
+        "",
+        "10.4.0.1:80",
+    ] {
+        assert_eq!(remote_addr(&parts(junk), true), peer, "{junk:?}");
+    }
+    // Without trust, the header is ignored.
+    assert_eq!(remote_addr(&parts("10.4.0.1"), false), peer);
+}
+
+/// Item 12: JSON bodies must be UTF-8; the bearer scheme is case-insensitive.
+#[tokio::test]
+async fn content_type_charset_and_bearer_scheme() {
+    let srv = server(Protocol::Opaque).await;
+    let u = register(&srv, "scheme@example.com", "pw").await;
+    let s = login(&srv, &u.id, &u.pw).await.unwrap();
+    let body = r#"{"v":1,"identifier":"x@example.com"}"#;
+    for (ct, want) in [
+        (
+            "application/json; charset=utf-16",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/json;charset=latin1",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        ("application/json; charset=UTF-8", StatusCode::OK),
+        ("application/json; charset=\"utf-8\"", StatusCode::OK),
+        ("Application/JSON", StatusCode::OK),
+    ] {
+        let (st, _) = call_with(
+            &srv,
+            Request::builder()
+                .method("POST")
+                .uri(paths::PRELOGIN)
+                .header("content-type", ct),
+            Body::from(body),
+        )
+        .await;
+        assert_eq!(st, want, "{ct}");
+    }
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let (st, _) = call_with(
+            &srv,
+            Request::builder()
+                .uri(paths::ACCOUNT)
+                .header("authorization", format!("{scheme} {}", s.access_token)),
+            Body::empty(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{scheme}");
+    }
+}
+
+/// Item 6: event streams are capped per session and per account.
+#[tokio::test]
+async fn event_streams_are_capped_per_session_and_account() {
+    let srv = server_full(
+        Protocol::Opaque,
+        None,
+        |c| {
+            c.max_event_streams_per_session = 2;
+            c.max_event_streams_per_account = 3;
+        },
+        clock::system(),
+    )
+    .await;
+    let u = register(&srv, "streams@example.com", "pw").await;
+    let s1 = login(&srv, &u.id, &u.pw).await.unwrap();
+    let s2 = login(&srv, &u.id, &u.pw).await.unwrap();
+    let open = |token: &str| {
+        srv.app.clone().oneshot(
+            Request::builder()
+                .uri(paths::EVENTS)
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let a = open(&s1.access_token).await.unwrap();
+    let b = open(&s1.access_token).await.unwrap();
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let c = open(&s1.access_token).await.unwrap();
+    assert_eq!(c.status(), StatusCode::TOO_MANY_REQUESTS);
+    let e: ErrorBody =
+        serde_json::from_slice(&c.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(e.error, ErrorCode::TooManyStreams);
+    // Another session of the account: one more, then the account cap.
+    let d = open(&s2.access_token).await.unwrap();
+    assert_eq!(d.status(), StatusCode::OK);
+    let f = open(&s2.access_token).await.unwrap();
+    assert_eq!(f.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Closing a stream frees its place.
+    drop(a);
+    let mut freed = false;
+    for _ in 0..50 {
+        let g = open(&s1.access_token).await.unwrap();
+        if g.status() == StatusCode::OK {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(freed, "a closed stream must free its place");
+}
+
+/// Item 2: registration says an identifier is taken (documented), so it is
+/// throttled like a login; the probing never locks the owner's logins.
+#[tokio::test]
+async fn registration_is_throttled_without_locking_the_owner_out() {
+    let srv = server(Protocol::Srp).await;
+    let owner = register(&srv, "taken@example.com", "pw").await;
+    let free = srv.state.config.limits.free_failures;
+    let probe = |_n: u32| {
+        let (_, creds) =
+            UnlockedAccount::create("x", None, KdfParams::INSECURE_TEST_ONLY, &mut rng::os_rng())
+                .unwrap();
+        serde_json::to_string(&RegisterRequest {
+            identifier: "taken@example.com".into(),
+            record: creds.encrypted,
+            auth: AuthRecordBody::Srp(
+                SrpClient::register(
+                    "taken@example.com",
+                    &creds.auth_key,
+                    Default::default(),
+                    &mut rng::os_rng(),
+                )
+                .unwrap(),
+            ),
+        })
+        .unwrap()
+    };
+    let mut statuses = Vec::new();
+    for n in 0..free + 2 {
+        let (st, _) = srv
+            .call("POST", paths::REGISTER, None, Some(probe(n)))
+            .await;
+        statuses.push(st);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // The owner's logins are not locked: registration counts against its
+    // own identifier key (and the prober's address), never the login key.
+    use vault_sync::server::ratelimit::LimitKey;
+    let elsewhere = LimitKey::address("198.51.100.7");
+    assert_eq!(
+        srv.state
+            .limiter
+            .check_start(&[LimitKey::identifier(&owner.id)], &elsewhere)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        srv.state
+            .limiter
+            .check_start(&[LimitKey::registration(&owner.id)], &elsewhere)
+            .await
+            .unwrap()
+            .is_some(),
+        "the identifier's registrations are throttled"
+    );
+}
+
+/// Item 3: look-alike identifiers are one account or none.
+#[tokio::test]
+async fn look_alike_identifiers_are_one_account_or_none() {
+    let srv = server(Protocol::Srp).await;
+    let alice = register(&srv, "alice@example.com", "pw").await;
+    let pre = |id: &str| {
+        let body = serde_json::json!({"v": 1, "identifier": id}).to_string();
+        srv.call("POST", paths::PRELOGIN, None, Some(body))
+    };
+    let (_, canonical) = pre("alice@example.com").await;
+    // Case and width variants are the same account: the same answer.
+    for same in [
+        "ALICE@example.com",
+        "Alice@Example.COM",
+        "\u{ff41}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}@example.com",
+    ] {
+        let (st, b) = pre(same).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(b, canonical, "{same}");
+    }
+    // Refused outright: mixed scripts, invisible and bidi characters.
+    for refused in [
+        "\u{430}lice@example.com",
+        "alice\u{200b}@example.com",
+        "alice\u{202e}@example.com",
+    ] {
+        let (st, e) = srv
+            .error(
+                "POST",
+                paths::PRELOGIN,
+                None,
+                Some(serde_json::json!({"v": 1, "identifier": refused}).to_string()),
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{refused:?}");
+        assert!(
+            matches!(e.error, ErrorCode::Malformed | ErrorCode::BadRequest),
+            "{refused:?}"
+        );
+    }
+    // Registering a variant: not canonical (400); its canonical form is taken (409).
+    let (st, _) = srv
+        .call(
+            "POST",
+            paths::REGISTER,
+            None,
+            Some(
+                serde_json::json!({"identifier": "ALICE@example.com", "record": alice.record, "auth": {"srp": {}}})
+                    .to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (_, other) =
+        UnlockedAccount::create("x", None, KdfParams::INSECURE_TEST_ONLY, &mut rng::os_rng())
+            .unwrap();
+    let (st, e) = srv
+        .error(
+            "POST",
+            paths::REGISTER,
+            None,
+            Some(
+                serde_json::to_string(&RegisterRequest {
+                    identifier: "alice@example.com".into(),
+                    record: other.encrypted,
+                    auth: AuthRecordBody::Srp(
+                        SrpClient::register(
+                            "alice@example.com",
+                            &other.auth_key,
+                            Default::default(),
+                            &mut rng::os_rng(),
+                        )
+                        .unwrap(),
+                    ),
+                })
+                .unwrap(),
+            ),
+        )
+        .await;
+    assert_eq!((st, e.error), (StatusCode::CONFLICT, ErrorCode::Conflict));
+}
+
+/// Item 15: PAKE and format failures answer with the documented codes.
+#[tokio::test]
+async fn protocol_failures_answer_with_their_codes() {
+    let srv = server(Protocol::Srp).await;
+    // A pre-login of an unknown version.
+    let (st, e) = srv
+        .error(
+            "POST",
+            paths::PRELOGIN,
+            None,
+            Some(r#"{"v":9,"identifier":"x@example.com"}"#.into()),
+        )
+        .await;
+    assert_eq!(
+        (st, e.error),
+        (StatusCode::BAD_REQUEST, ErrorCode::UnsupportedVersion)
+    );
+    // An SRP hello whose A is 0 mod N.
+    let zero = vault_core::encoding::b64_encode(&vec![0u8; 384]);
+    let body = format!(
+        r#"{{"hello":{{"v":1,"group":"rfc5054-3072","identifier":"x@example.com","a_pub":"{zero}"}}}}"#
+    );
+    let (st, e) = srv
+        .error("POST", paths::LOGIN_SRP_START, None, Some(body))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        matches!(e.error, ErrorCode::InvalidPeerValue | ErrorCode::Malformed),
+        "{:?}",
+        e.error
+    );
+}
+
+/// Item 12: query parameters are declared as query parameters.
+#[tokio::test]
+async fn openapi_declares_query_parameters_in_the_query() {
+    let srv = server(Protocol::Opaque).await;
+    let (st, b) = srv.call("GET", paths::OPENAPI, None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    for (path, method, names) in [
+        ("/v1/directory", "get", &["identifier", "account"][..]),
+        ("/v1/sync/changes", "get", &["since", "limit"][..]),
+        ("/v1/vaults/{vault}/items/{item}", "delete", &["base"][..]),
+    ] {
+        let params = doc["paths"][path][method]["parameters"].as_array().unwrap();
+        for n in names {
+            let p = params
+                .iter()
+                .find(|p| p["name"] == *n)
+                .unwrap_or_else(|| panic!("{path} {n}"));
+            assert_eq!(p["in"], "query", "{path} {n}");
+        }
+    }
+}
+
+/// Item 4: pre-login does the same work for known and unknown identifiers
+/// (before the fix the known path was 20-28 µs slower, on ~100 µs). The
+/// statistic is robust to a busy machine: the median of the differences of
+/// back-to-back pairs (order alternating), which cancels drift.
+#[tokio::test]
+async fn prelogin_timing_does_not_tell_accounts_apart() {
+    let srv = server(Protocol::Opaque).await;
+    let _ = register(&srv, "timing@example.com", "pw").await;
+    let body = |id: &str| serde_json::json!({"v": 1, "identifier": id}).to_string();
+    let (known, unknown) = (body("timing@example.com"), body("nobody-here@example.com"));
+    let once = async |b: &String| {
+        let t = std::time::Instant::now();
+        let (st, _) = srv
+            .call("POST", paths::PRELOGIN, None, Some(b.clone()))
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        t.elapsed().as_nanos() as f64
+    };
+    for _ in 0..100 {
+        once(&known).await;
+        once(&unknown).await;
+    }
+    let (mut diffs, mut all) = (Vec::new(), Vec::new());
+    for i in 0..1500 {
+        let (k, u) = if i % 2 == 0 {
+            let k = once(&known).await;
+            (k, once(&unknown).await)
+        } else {
+            let u = once(&unknown).await;
+            (once(&known).await, u)
+        };
+        diffs.push(k - u);
+        all.push(k.min(u));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (d, base) = (median(&mut diffs), median(&mut all));
+    // The bound: 8% of a request or 8 µs, whichever is larger. The gap the
+    // review found was 20-28 µs on ~100 µs; what remains (~4 µs here) is
+    // reading the row the database returns for a real account.
+    let bound = (0.08 * base).max(8_000.0);
+    eprintln!("pre-login: median paired difference {d:.0} ns, request {base:.0} ns");
+    assert!(
+        d.abs() < bound,
+        "median paired difference {d:.0} ns (known - unknown) on requests of {base:.0} ns; bound {bound:.0}"
     );
 }

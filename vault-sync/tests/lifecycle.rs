@@ -23,6 +23,7 @@ const BOB_PW: &str = "bob-password-Zk1";
 
 mod common;
 use common::*;
+use vault_testkit::TempDir;
 
 fn note(title: &str, secret: &str) -> Item {
     Item {
@@ -51,12 +52,8 @@ fn code(e: &ClientError) -> String {
 }
 
 async fn scenario(protocol: Protocol) {
-    let root = std::env::temp_dir().join(format!(
-        "vault-lifecycle-{}",
-        AccountId::generate(&mut rng::os_rng())
-    ));
-    std::fs::create_dir_all(&root).unwrap();
-    let mut server = TestServer::start(&root, protocol).await;
+    let root = TempDir::new("lifecycle");
+    let mut server = start_server(&root, protocol).await;
     let url = server.url.clone();
     let p = KdfParams::INSECURE_TEST_ONLY;
 
@@ -167,7 +164,7 @@ async fn scenario(protocol: Protocol) {
     {
         use sqlx::ConnectOptions;
         let mut c = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&server.db)
+            .filename(server.sqlite_file())
             .connect()
             .await
             .unwrap();
@@ -221,7 +218,7 @@ async fn scenario(protocol: Protocol) {
             std::fs::remove_file(&f).unwrap();
         }
     }
-    std::fs::copy(&backup, &server.db).unwrap();
+    std::fs::copy(&backup, server.sqlite_file()).unwrap();
     server.restart().await;
     let e = a2.lock().login(&url, ALICE, PW2).await.unwrap_err();
     assert_eq!(code(&e), "stale_wrap", "{e}");
@@ -238,7 +235,6 @@ async fn scenario(protocol: Protocol) {
         "{e}"
     );
     server.stop().await;
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -223,7 +223,7 @@ impl EnvelopeContext {
     /// The full associated data `"VLT1" || version || alg || context` under
     /// an envelope header (for other implementations and test vectors).
     pub fn aad_bytes(&self, version: u8, algorithm: Algorithm) -> Result<Vec<u8>> {
-        Ok(vault_core::Context::try_from(self)?.aad_bytes(version, algorithm.into()))
+        Ok(vault_core::Context::try_from(self)?.aad_bytes(version, algorithm.into())?)
     }
 }
 

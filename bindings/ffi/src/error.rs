@@ -96,6 +96,13 @@ pub enum VaultError {
         /// What went wrong, without secrets.
         reason: String,
     },
+    /// A service holds no grant for what it tried to open (not approved yet,
+    /// or not for this secret or key generation). Code `not_granted`.
+    #[error("{reason}")]
+    NotGranted {
+        /// What went wrong, without secrets.
+        reason: String,
+    },
     /// A kind of error this binding does not know yet (a newer vault-core);
     /// `code` carries the core's code as is.
     #[error("{reason}")]
@@ -126,6 +133,7 @@ impl VaultError {
             VaultError::AuthenticationFailed { .. } => "authentication_failed".into(),
             VaultError::StaleWrap { .. } => "stale_wrap".into(),
             VaultError::LockedOut { .. } => "locked_out".into(),
+            VaultError::NotGranted { .. } => "not_granted".into(),
             VaultError::Other { code, .. } => code.clone(),
         }
     }
@@ -154,6 +162,7 @@ impl From<vault_core::Error> for VaultError {
             E::AuthenticationFailed => VaultError::AuthenticationFailed { reason },
             E::StaleWrap(_) => VaultError::StaleWrap { reason },
             E::LockedOut => VaultError::LockedOut { reason },
+            E::NotGranted(_) => VaultError::NotGranted { reason },
             other => VaultError::Other {
                 code: other.code().to_owned(),
                 reason,
@@ -202,6 +211,7 @@ mod tests {
             vault_core::Error::AuthenticationFailed,
             vault_core::Error::StaleWrap("x"),
             vault_core::Error::LockedOut,
+            vault_core::Error::NotGranted("x"),
         ];
         for e in all {
             let code = e.code();

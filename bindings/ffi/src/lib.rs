@@ -18,6 +18,9 @@
 //!   apps; `Rng.seeded(seed)` exists only with the `test-vectors` feature.
 //! - **Protocols are state objects** that each step consumes: using one twice
 //!   is `invalid_argument`.
+//! - **Identifiers** go through [`normalize_identifier`] before anything is
+//!   derived from them (SRP, OPAQUE, directory look-ups): one canonical
+//!   form per account (`docs/format.md` §15).
 //! - **Sync** is the [`SyncEngine`] object: the app performs the HTTP requests
 //!   it plans, wire messages travel as JSON text.
 //!
@@ -30,11 +33,13 @@ mod account;
 mod convert;
 mod envelope;
 mod error;
+mod identifier;
 mod identity;
 mod item;
 mod kdf;
 mod keys;
 mod lifecycle;
+mod machine;
 mod opaque;
 mod prelogin;
 mod rng;
@@ -53,6 +58,7 @@ pub use account::{
 };
 pub use envelope::{Algorithm, Envelope, EnvelopeContext};
 pub use error::VaultError;
+pub use identifier::normalize_identifier;
 pub use identity::{PublicIdentity, public_identity_from_json};
 pub use item::{
     CustomField, EncryptedItem, EncryptedItemList, EnvEntry, FieldKind, Item, ItemData, ItemKind,
@@ -70,6 +76,10 @@ pub use lifecycle::{
     AccountKeyRotated, AccountKeyRotation, DeviceUnlock, DeviceUnlockEnabled, PinUnlock,
     RecoveryKey, RecoveryKit, RecoveryWrap, account_key_rotation_from_json,
     device_unlock_from_json, new_device_id, recover_account, recovery_wrap_from_json,
+};
+pub use machine::{
+    SchemaSecret, SealPurpose, SecretEntry, ServiceKeyring, ServiceToken, normalize_secret_name,
+    parse_secrets_schema,
 };
 pub use opaque::{
     OpaqueClientLogin, OpaqueClientRegistration, OpaqueKe1, OpaqueKe2, OpaqueKe3,

@@ -353,7 +353,8 @@ pub fn recover_account(
 }
 
 /// What [`UnlockedAccount::create_recovery_kit`] returns.
-#[derive(uniffi::Record, Clone, Debug)]
+// `Debug` is hand-written: the words are the recovery secret (see item.rs).
+#[derive(uniffi::Record, Clone)]
 pub struct RecoveryKit {
     /// The recovery key (split it with `split`, or drop it).
     pub key: Arc<RecoveryKey>,
@@ -361,6 +362,16 @@ pub struct RecoveryKit {
     pub words: String,
     /// The wrap to upload (replaces any older kit).
     pub wrap: RecoveryWrap,
+}
+
+impl core::fmt::Debug for RecoveryKit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RecoveryKit")
+            .field("key", &self.key)
+            .field("words", &crate::item::Redacted)
+            .field("wrap", &self.wrap)
+            .finish()
+    }
 }
 
 /// The change set of one account key rotation: upload it in one request.
@@ -539,5 +550,38 @@ impl UnlockedAccount {
             account: UnlockedAccount::wrap(account),
             change: (&change).into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recovery words never show in `{:?}` (see item.rs's tests).
+    #[test]
+    fn recovery_kit_debug_is_redacted() {
+        let rng = Rng::os();
+        let created = crate::account::create_account(
+            "pw",
+            None,
+            crate::kdf::kdf_params_insecure_test_only(),
+            &rng,
+        )
+        .unwrap();
+        let kit = created.account.create_recovery_kit(&rng).unwrap();
+        let words: Vec<&str> = kit.words.split_whitespace().collect();
+        assert_eq!(words.len(), 24);
+        for text in [format!("{kit:?}"), format!("{kit:#?}")] {
+            assert!(
+                text.contains("words") && text.contains("<redacted>"),
+                "{text}"
+            );
+            assert!(!text.contains(&kit.words), "{text}");
+            // No run of three consecutive words either.
+            for w in words.windows(3) {
+                assert!(!text.contains(&w.join(" ")), "{text}");
+            }
+            assert!(!text.contains(&kit.key.to_words()), "{text}");
+        }
     }
 }

@@ -5,7 +5,6 @@
 //! `Rng.seeded(seed)`, which exists only when this crate is built with the
 //! `test-vectors` feature, never in an application build.
 
-use core::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// A cryptographically secure random number generator handle. Thread-safe;
@@ -21,41 +20,10 @@ impl core::fmt::Debug for Rng {
     }
 }
 
-pub(crate) enum Source {
-    Os(vault_core::rng::OsRng),
-    #[cfg(feature = "test-vectors")]
-    Seeded(Box<vault_core::hazmat::SeededRng>),
-}
-
-impl rand_core::TryRng for Source {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> core::result::Result<u32, Infallible> {
-        match self {
-            Source::Os(r) => r.try_next_u32(),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_next_u32(),
-        }
-    }
-
-    fn try_next_u64(&mut self) -> core::result::Result<u64, Infallible> {
-        match self {
-            Source::Os(r) => r.try_next_u64(),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_next_u64(),
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> core::result::Result<(), Infallible> {
-        match self {
-            Source::Os(r) => r.try_fill_bytes(dst),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_fill_bytes(dst),
-        }
-    }
-}
-
-impl rand_core::TryCryptoRng for Source {}
+/// The generator itself: vault-core's [`AppRng`](vault_core::rng::AppRng)
+/// (the OS CSPRNG, or with vault-core's `hazmat` feature a seeded ChaCha20),
+/// the one type all three bindings wrap.
+pub(crate) type Source = vault_core::rng::AppRng;
 
 impl Rng {
     /// Runs `f` with exclusive use of the generator.
@@ -72,7 +40,7 @@ impl Rng {
     #[uniffi::constructor]
     pub fn os() -> Arc<Self> {
         Arc::new(Rng {
-            inner: Mutex::new(Source::Os(vault_core::rng::os_rng())),
+            inner: Mutex::new(Source::os()),
         })
     }
 }
@@ -89,9 +57,7 @@ impl Rng {
             .try_into()
             .map_err(|_| crate::error::malformed("rng seed", "a seed is 32 bytes"))?;
         Ok(Arc::new(Rng {
-            inner: Mutex::new(Source::Seeded(Box::new(vault_core::hazmat::seeded_rng(
-                seed,
-            )))),
+            inner: Mutex::new(Source::seeded(seed)),
         }))
     }
 }

@@ -234,3 +234,41 @@ impl PreloginServer {
         Ok(SrpRegistration::wrap(self.0.fake_srp_record(identifier)?))
     }
 }
+
+// ---------------------------------------------------------------------------
+// Raw checks the vector suites replay (`ed25519.json`, `sync.json`)
+
+/// TEST ONLY: the raw Ed25519 check of format.md §12 (`invalid_peer_value`
+/// when the public key does not decode, `bad_signature` for every other
+/// failure). Apps verify identities and grants, never raw signatures.
+#[uniffi::export]
+pub fn hazmat_ed25519_verify(
+    public_key: Vec<u8>,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+) -> Result<()> {
+    Ok(vault_core::hazmat::primitives::ed25519_verify(
+        &public_key,
+        &message,
+        &signature,
+    )?)
+}
+
+/// TEST ONLY: parses a sync wire message (`message_type`: `pull_request`,
+/// `pull_page`, `push_request` or `push_response`) strictly, as the engine
+/// does, and returns its canonical JSON text (protocol.md §9.4).
+#[uniffi::export]
+pub fn hazmat_sync_wire_canonical(message_type: &str, json: &str) -> Result<String> {
+    use vault_core::sync::wire;
+    Ok(match message_type {
+        "pull_request" => wire::PullRequest::from_json(json)?.to_json(),
+        "pull_page" => wire::PullPage::from_json(json)?.to_json(),
+        "push_request" => wire::PushRequest::from_json(json)?.to_json(),
+        "push_response" => wire::PushResponse::from_json(json)?.to_json(),
+        _ => {
+            return Err(
+                vault_core::Error::InvalidArgument("unknown sync wire message type").into(),
+            );
+        }
+    })
+}

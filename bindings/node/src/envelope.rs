@@ -78,6 +78,7 @@ pub fn envelope_aad(
     let ctx = context(env, ctx)?;
     let alg = algorithm(env, alg).map_err(|_| malformed("algorithm"))?;
     Ok(Buffer::from(
-        ctx.aad_bytes(vault_core::envelope::ENVELOPE_VERSION, alg),
+        ctx.aad_bytes(vault_core::envelope::ENVELOPE_VERSION, alg)
+            .map_err(crate::error::throw)?,
     ))
 }

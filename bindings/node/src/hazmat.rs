@@ -20,9 +20,7 @@ pub fn seeded_rng(seed: Buffer) -> Result<Rng> {
         .as_ref()
         .try_into()
         .map_err(|_| invalid("a seed is 32 bytes"))?;
-    Ok(Rng::from_source(Source::Seeded(Box::new(
-        vault_core::hazmat::seeded_rng(seed),
-    ))))
+    Ok(Rng::from_source(Source::seeded(seed)))
 }
 
 /// Seals with a caller-chosen nonce: `{ bytes, text }` (binary and text form).
@@ -54,4 +52,27 @@ pub fn seal_envelope_with_nonce<'e>(
 #[napi(namespace = "hazmat")]
 pub fn export_identity_secrets(account: &UnlockedAccount) -> Buffer {
     Buffer::from(vault_core::hazmat::export_identity_secrets(&account.inner).to_vec())
+}
+
+/// The raw Ed25519 check of format.md §12: throws `invalid_peer_value` when
+/// the public key does not decode, `bad_signature` for every other failure.
+#[napi(namespace = "hazmat")]
+pub fn ed25519_verify(public_key: Buffer, message: Buffer, signature: Buffer) -> Result<()> {
+    vault_core::hazmat::primitives::ed25519_verify(&public_key, &message, &signature).or_throw()
+}
+
+/// Parses a sync wire message (`pull_request`, `pull_page`, `push_request`
+/// or `push_response`) strictly, as the engine does, and returns its
+/// canonical JSON text (protocol.md §9.4).
+#[napi(namespace = "hazmat")]
+pub fn sync_wire_canonical(message_type: String, json: String) -> Result<String> {
+    use vault_core::sync::wire;
+    match message_type.as_str() {
+        "pull_request" => wire::PullRequest::from_json(&json).map(|m| m.to_json()),
+        "pull_page" => wire::PullPage::from_json(&json).map(|m| m.to_json()),
+        "push_request" => wire::PushRequest::from_json(&json).map(|m| m.to_json()),
+        "push_response" => wire::PushResponse::from_json(&json).map(|m| m.to_json()),
+        _ => return Err(invalid("unknown sync wire message type")),
+    }
+    .or_throw()
 }

@@ -17,6 +17,9 @@
 //! - Randomness is injected like in the core: an optional `rng`, defaulting
 //!   to the OS CSPRNG; a seeded RNG exists only with the `test-vectors`
 //!   feature, for replaying `test-vectors/`.
+//! - Identifiers go through `normalizeIdentifier` before anything is derived
+//!   from them (SRP, OPAQUE, directory look-ups): one canonical form per
+//!   account (`docs/format.md` §15).
 //! - Sync is the `SyncEngine` class: the sans-IO engine's plan/apply steps;
 //!   the app performs the HTTP requests it plans.
 //! - Where IO happens: only in `VaultClient`, the high-level client of
@@ -39,6 +42,7 @@ mod envelope;
 mod error;
 #[cfg(feature = "test-vectors")]
 mod hazmat;
+mod identifier;
 mod kdf;
 mod keys;
 mod lifecycle;

@@ -5,50 +5,11 @@
 
 use crate::error::{Result, invalid};
 use napi_derive::napi;
-use rand_core::{TryCryptoRng, TryRng};
-use std::convert::Infallible;
 
-/// Where random bytes come from.
-pub(crate) enum Source {
-    /// The operating system's CSPRNG.
-    Os(vault_core::rng::OsRng),
-    /// ChaCha20 keyed by a seed: test-vector builds only.
-    #[cfg(feature = "test-vectors")]
-    Seeded(Box<vault_core::hazmat::SeededRng>),
-}
-
-impl Source {
-    pub(crate) fn os() -> Self {
-        Source::Os(vault_core::rng::os_rng())
-    }
-}
-
-impl TryRng for Source {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> std::result::Result<u32, Infallible> {
-        match self {
-            Source::Os(r) => r.try_next_u32(),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_next_u32(),
-        }
-    }
-    fn try_next_u64(&mut self) -> std::result::Result<u64, Infallible> {
-        match self {
-            Source::Os(r) => r.try_next_u64(),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_next_u64(),
-        }
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> std::result::Result<(), Infallible> {
-        match self {
-            Source::Os(r) => r.try_fill_bytes(dst),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_fill_bytes(dst),
-        }
-    }
-}
-
-impl TryCryptoRng for Source {}
+/// Where random bytes come from: vault-core's
+/// [`AppRng`](vault_core::rng::AppRng) (the OS CSPRNG, or with vault-core's
+/// `hazmat` feature a seeded ChaCha20), the one type all three bindings wrap.
+pub(crate) type Source = vault_core::rng::AppRng;
 
 /// A source of randomness to pass where a function takes `rng`. Every such
 /// argument is optional and defaults to the operating system's CSPRNG, which
@@ -91,12 +52,12 @@ impl Rng {
     /// usable here; a seeded RNG's state moves.
     pub(crate) fn take_for_task(&mut self) -> Result<Source> {
         match self.inner.take() {
-            Some(Source::Os(r)) => {
-                self.inner = Some(Source::os());
-                Ok(Source::Os(r))
+            Some(source) => {
+                if source.is_os() {
+                    self.inner = Some(Source::os());
+                }
+                Ok(source)
             }
-            #[cfg(feature = "test-vectors")]
-            Some(other) => Ok(other),
             None => Err(invalid("this Rng was moved into an async call")),
         }
     }

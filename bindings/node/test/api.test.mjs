@@ -132,3 +132,13 @@ test('envelopes with explicit contexts', () => {
   assert.equal(codeOf(() => vault.openEnvelope(key, { kind: 'nope' }, text)), 'malformed')
   assert.equal(vault.envelopeAad(ctx, 'aes256-gcm').length, 4 + 3 + 16 + 4)
 })
+
+test('normalizeIdentifier: one canonical form per account, look-alikes refused', () => {
+  assert.equal(vault.normalizeIdentifier('Alice@Example.COM'), 'alice@example.com')
+  assert.equal(vault.normalizeIdentifier('\uff41lice@example.com'), 'alice@example.com')
+  assert.equal(vault.normalizeIdentifier('ali\u0301ce@example.com'), 'al\u00edce@example.com')
+  assert.equal(vault.normalizeIdentifier('\u0438\u0432\u0430\u043d@example.com'), '\u0438\u0432\u0430\u043d@example.com')
+  for (const bad of ['\u0430lice@example.com', 'alice\u200b@example.com', 'alice @example.com', '']) {
+    assert.equal(codeOf(() => vault.normalizeIdentifier(bad)), 'malformed', JSON.stringify(bad))
+  }
+})

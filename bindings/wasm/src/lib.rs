@@ -20,6 +20,9 @@
 //! - **Account lifecycle**: device and PIN quick unlock (`enableDeviceUnlock`,
 //!   `PinUnlock`), the recovery kit (`createRecoveryKit`, `RecoveryKey`,
 //!   `Account.recover`) and account key rotation (`rotateAccountKey`).
+//! - **Identifiers** go through `normalizeIdentifier` before anything is
+//!   derived from them (SRP, OPAQUE, directory look-ups): one canonical form
+//!   per account (`docs/format.md` §15).
 //! - **Sync** is the `SyncEngine` class (vault-core's sans-IO engine): it
 //!   plans the requests and merges the answers; the app does the `fetch`.
 //! - **Passwords** are normalised (NFKD) by the JS engine and verified by
@@ -42,6 +45,7 @@
 mod account;
 mod convert;
 mod error;
+mod identifier;
 mod kdf;
 mod keys;
 mod lifecycle;
@@ -59,6 +63,7 @@ mod vault;
 
 pub use account::{JsAccount, NewAccount, NewCredentials, NewVault, parse_account_record};
 pub use error::VaultError;
+pub use identifier::normalize_identifier;
 pub use kdf::{
     MasterKeys, check_kdf_params, default_kdf_policy, derive_master_keys,
     derive_master_keys_with_secret_key, kdf_policy, kdf_preset, master_keys_from_stretched,
@@ -85,6 +90,14 @@ pub use vault::{JsVaultKey, RotatedVault, item_overview, new_item_id, parse_dote
 
 use wasm_bindgen::prelude::*;
 
+// The data types, generated once from vault-core's serde types for this
+// package and the Node one (bindings/ts-types; `cargo run -p vault-ts-types`).
+// Custom sections are text for the .d.ts only: wasm-bindgen strips them from
+// the module.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_DATA_TYPES: &str = include_str!("../../ts-types/vault-types.d.ts");
+
+// This package's own declarations (VaultError, ListResult, …), over those types.
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
 

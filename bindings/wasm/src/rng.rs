@@ -8,7 +8,6 @@
 //! `Rng.seeded(seed)`, a ChaCha20 stream for replaying test vectors, which
 //! exists only in modules built with the `test-vectors` cargo feature.
 
-use core::convert::Infallible;
 use wasm_bindgen::prelude::*;
 
 /// A source of random bytes for the exports that need one.
@@ -20,41 +19,10 @@ pub struct JsRng {
     source: Source,
 }
 
-pub(crate) enum Source {
-    Os(vault_core::rng::OsRng),
-    #[cfg(feature = "test-vectors")]
-    Seeded(Box<vault_core::hazmat::SeededRng>),
-}
-
-impl rand_core::TryRng for Source {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        match self {
-            Source::Os(r) => r.try_next_u32(),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_next_u32(),
-        }
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        match self {
-            Source::Os(r) => r.try_next_u64(),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_next_u64(),
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        match self {
-            Source::Os(r) => r.try_fill_bytes(dst),
-            #[cfg(feature = "test-vectors")]
-            Source::Seeded(r) => r.try_fill_bytes(dst),
-        }
-    }
-}
-
-impl rand_core::TryCryptoRng for Source {}
+/// The generator itself: vault-core's [`AppRng`](vault_core::rng::AppRng)
+/// (the OS CSPRNG, or with vault-core's `hazmat` feature a seeded ChaCha20),
+/// the one type all three bindings wrap.
+pub(crate) type Source = vault_core::rng::AppRng;
 
 #[wasm_bindgen(js_class = Rng)]
 impl JsRng {
@@ -62,7 +30,7 @@ impl JsRng {
     /// export uses when no `rng` is passed.
     pub fn os() -> JsRng {
         JsRng {
-            source: Source::Os(vault_core::rng::os_rng()),
+            source: Source::os(),
         }
     }
 }
@@ -76,7 +44,7 @@ impl JsRng {
     pub fn seeded(seed: &[u8]) -> crate::error::Result<JsRng> {
         let seed = crate::convert::fixed::<32>(seed, "a seed is 32 bytes")?;
         Ok(JsRng {
-            source: Source::Seeded(Box::new(vault_core::hazmat::seeded_rng(seed))),
+            source: Source::seeded(seed),
         })
     }
 }
@@ -85,6 +53,6 @@ impl JsRng {
 pub(crate) fn with_rng<T>(rng: Option<JsRng>, f: impl FnOnce(&mut Source) -> T) -> T {
     match rng {
         Some(mut r) => f(&mut r.source),
-        None => f(&mut Source::Os(vault_core::rng::os_rng())),
+        None => f(&mut Source::os()),
     }
 }

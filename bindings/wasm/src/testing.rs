@@ -99,7 +99,42 @@ impl Testing {
         #[wasm_bindgen(unchecked_param_type = "Algorithm")] algorithm: &str,
     ) -> Result<js_sys::Uint8Array> {
         let alg: Algorithm = from_str(algorithm, "algorithm")?;
-        Ok(bytes_to_js(&self::context(&context)?.aad_bytes(1, alg)))
+        Ok(bytes_to_js(&self::context(&context)?.aad_bytes(1, alg)?))
+    }
+
+    /// The raw Ed25519 check of format.md §12 (`invalid_peer_value` when the
+    /// public key does not decode, `bad_signature` for every other failure).
+    #[wasm_bindgen(js_name = ed25519Verify)]
+    pub fn ed25519_verify(
+        #[wasm_bindgen(js_name = "publicKey")] public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
+        Ok(vault_core::hazmat::primitives::ed25519_verify(
+            public_key, message, signature,
+        )?)
+    }
+
+    /// Parses a sync wire message (`pull_request`, `pull_page`,
+    /// `push_request` or `push_response`) strictly, as the engine does, and
+    /// returns its canonical JSON text (protocol.md §9.4).
+    #[wasm_bindgen(js_name = syncWireCanonical)]
+    pub fn sync_wire_canonical(
+        #[wasm_bindgen(js_name = "messageType")] message_type: &str,
+        json: &str,
+    ) -> Result<String> {
+        use vault_core::sync::wire;
+        Ok(match message_type {
+            "pull_request" => wire::PullRequest::from_json(json)?.to_json(),
+            "pull_page" => wire::PullPage::from_json(json)?.to_json(),
+            "push_request" => wire::PushRequest::from_json(json)?.to_json(),
+            "push_response" => wire::PushResponse::from_json(json)?.to_json(),
+            _ => {
+                return Err(VaultError::invalid_argument(
+                    "unknown sync wire message type",
+                ));
+            }
+        })
     }
 
     /// The identity private keys (`x25519 secret || ed25519 seed`) of an account.

@@ -116,10 +116,12 @@ export function jsonText(value) {
 /** Every vector file this suite replays; a new file in test-vectors/ fails the suite until handled. */
 export const VECTOR_FILES = [
   "account",
+  "ed25519",
   "envelope",
   "fingerprint",
   "grant",
   "hkdf",
+  "identifiers",
   "item",
   "kdf",
   "lifecycle",
@@ -129,6 +131,7 @@ export const VECTOR_FILES = [
   "secret_key",
   "shamir",
   "srp",
+  "sync",
   "vault",
 ];
 
@@ -340,6 +343,48 @@ export function vectorCases(vault, vectors) {
       }
       vault.verifyIdentity(v.identity);
       eq(vault.identityFingerprint(v.identity), v.fingerprint, "fingerprint");
+    },
+
+    ed25519(v) {
+      let run;
+      if (v.case === "verify") {
+        run = () => Testing.ed25519Verify(unhex(v.public_key_hex), unhex(v.message_hex), unhex(v.signature_hex));
+      } else if (v.case === "identity") {
+        run = () => vault.verifyIdentity(v.identity);
+      } else {
+        fail(`unknown case ${v.case}`);
+      }
+      if (isFail(v)) {
+        throwsCode(run, v.error, v.case);
+        return;
+      }
+      run();
+    },
+
+    identifiers(v) {
+      if (isFail(v)) {
+        throwsCode(() => vault.normalizeIdentifier(v.input), v.error, "normalizeIdentifier");
+        return;
+      }
+      eq(vault.normalizeIdentifier(v.input), v.canonical, "canonical");
+      eq(vault.normalizeIdentifier(v.canonical), v.canonical, "idempotent");
+    },
+
+    sync(v) {
+      if (isFail(v)) {
+        throwsCode(() => Testing.syncWireCanonical(v.type, v.json), v.error, "parse");
+        // The engine's own entry points refuse the same text and change nothing.
+        const apply = { pull_page: "applyPull", push_response: "applyPush" }[v.type];
+        if (apply) {
+          const engine = new vault.SyncEngine();
+          const before = engine.toJson();
+          throwsCode(() => engine[apply](v.json), v.error, apply);
+          eq(engine.toJson(), before, `${apply} left the engine unchanged`);
+        }
+        return;
+      }
+      eq(Testing.syncWireCanonical(v.type, v.json), v.canonical, "canonical");
+      eq(Testing.syncWireCanonical(v.type, v.canonical), v.canonical, "canonical is a fixed point");
     },
 
     shamir(v) {
@@ -708,6 +753,18 @@ function productionCases(vault) {
         eq(rotated.key.keyVersion, 2, "next generation");
         throwsCode(() => bobKey.decryptItem(rotated.items[0]), "decrypt", "revoked");
         deepEq(rotated.key.decryptItem(rotated.items[0]), ITEMS[0], "rotated item");
+      },
+    },
+    {
+      name: "normalizeIdentifier: one canonical form per account, look-alikes refused",
+      fn() {
+        eq(vault.normalizeIdentifier("Alice@Example.COM"), "alice@example.com", "case");
+        eq(vault.normalizeIdentifier("\uff41lice@example.com"), "alice@example.com", "fullwidth");
+        eq(vault.normalizeIdentifier("ali\u0301ce@example.com"), "al\u00edce@example.com", "NFD to NFC");
+        eq(vault.normalizeIdentifier("\u0438\u0432\u0430\u043d@example.com"), "\u0438\u0432\u0430\u043d@example.com", "Cyrillic name");
+        throwsCode(() => vault.normalizeIdentifier("\u0430lice@example.com"), "malformed", "Cyrillic a in a Latin name");
+        throwsCode(() => vault.normalizeIdentifier("alice\u200b@example.com"), "malformed", "zero-width space");
+        throwsCode(() => vault.normalizeIdentifier(""), "malformed", "empty");
       },
     },
     {

@@ -15,6 +15,7 @@ import init, {
   PinUnlock,
   RecoveryKey,
   newDeviceId,
+  normalizeIdentifier,
   type AccountKeyRotation,
   type DeviceUnlock,
   type PinUnlockRecord,
@@ -37,6 +38,7 @@ import { VaultWorker } from "../dist/worker-client.js";
 
 async function example(serverRecord: EncryptedAccount): Promise<string[]> {
   await init();
+  const identifier: string = normalizeIdentifier("Alice@Example.COM");
   const created = Account.create("pw", kdfPreset("default"));
   const record: EncryptedAccount = created.record;
   const salt: string = record.kdf.salt;
@@ -55,9 +57,9 @@ async function example(serverRecord: EncryptedAccount): Promise<string[]> {
   }
   const rows: ListResult[] = key.decryptList([enc]);
   const titles = rows.map((r) => (r.ok ? r.ok.overview.title : `error ${r.error.code}`));
-  const login = SrpLogin.start("alice", created.authKey, "rfc5054-3072");
+  const login = SrpLogin.start(identifier, created.authKey, "rfc5054-3072");
   const hello: SrpClientHello = login.hello;
-  const opaque = OpaqueLogin.start("alice", created.authKey);
+  const opaque = OpaqueLogin.start(identifier, created.authKey);
   const ke1: { v: number; ke1: string } = opaque.ke1;
   const pre = PreloginResponse.parse('{"v":1,"kdf":{"params":{"memory_kib":65536,"iterations":3,"parallelism":4},"salt":"AAAAAAAAAAAAAAAAAAAAAA"}}');
   const kdf: KdfConfig = pre.checkedKdf();

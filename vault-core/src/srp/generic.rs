@@ -92,7 +92,13 @@ impl<D: Digest> SrpClient<D> {
     /// result to the server over an authenticated channel; it replaces any
     /// previous verifier.
     ///
-    /// RNG use: one `fill_bytes` of 16 bytes (the salt).
+    /// RNG use: one `fill_bytes` of 16 bytes (the salt), then, while the
+    /// salt's first byte is 0, one more byte to replace it. A salt never
+    /// starts with a zero byte: some SRP clients (OpenSSL-backed ones among
+    /// them) pass the salt through a big integer, which drops a leading
+    /// zero and changes `x`, so about 1 account in 256 could not log in
+    /// from them. The fake salts of pre-login follow the same rule
+    /// ([`crate::prelogin`]), so the two stay indistinguishable.
     ///
     /// ```
     /// use vault_core::{srp::{SrpClient, SrpGroup}, SymmetricKey};
@@ -138,6 +144,11 @@ impl<D: Digest> SrpClient<D> {
         let gp = group.params()?;
         let mut salt = [0u8; SALT_LEN];
         rng.fill_bytes(&mut salt);
+        while salt[0] == 0 {
+            let mut b = [0u8; 1];
+            rng.fill_bytes(&mut b);
+            salt[0] = b[0];
+        }
         let ih = math::identity_hash::<D>(identifier.as_bytes(), password);
         let x = math::x::<D>(&salt, &ih);
         SrpRegistration::new(group, salt, math::verifier(&x, gp)?)

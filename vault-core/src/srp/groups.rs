@@ -26,6 +26,7 @@ use std::sync::OnceLock;
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[non_exhaustive]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SrpGroup {
     /// RFC 5054 3072-bit group, `g = 5`. The default for new accounts.
     #[default]
@@ -37,6 +38,7 @@ pub enum SrpGroup {
     /// RFC 5054 1024-bit group, `g = 2`. Far too small for real use: it
     /// exists only so the RFC 5054 Appendix B vectors run through the real
     /// code paths, and only with the `hazmat` feature.
+    #[cfg_attr(feature = "ts", ts(skip))]
     #[cfg(feature = "hazmat")]
     #[serde(rename = "rfc5054-1024-insecure-test-only")]
     Rfc5054_1024InsecureTestOnly,

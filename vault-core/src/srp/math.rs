@@ -22,9 +22,11 @@ pub(crate) fn hash<D: Digest>(parts: &[&[u8]]) -> Output<D> {
 /// RFC 5054 §2.1 implicit integer-to-bytes conversion: leading zero bytes
 /// stripped. Variable time in the number of leading zeros, which is inherent:
 /// the hash input length depends on it.
-pub(crate) fn trim(bytes: &[u8]) -> &[u8] {
-    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    bytes.get(first..).unwrap_or(&[])
+pub(crate) fn trim(mut bytes: &[u8]) -> &[u8] {
+    while let [0, rest @ ..] = bytes {
+        bytes = rest;
+    }
+    bytes
 }
 
 /// Big-endian bytes to an integer of exactly `bits` precision (constant time).
@@ -238,7 +240,10 @@ pub(crate) fn reduce_wide(bytes: &[u8], gp: &GroupParams) -> Result<Vec<u8>> {
     let full = Zeroizing::new(r.to_be_bytes().into_vec());
     // `r < N` fits in the low len(N) bytes.
     let skip = full.len().saturating_sub(gp.n_bytes.len());
-    Ok(full.get(skip..).unwrap_or(&[]).to_vec())
+    let (_, low) = full.split_at_checked(skip).ok_or(Error::InvalidArgument(
+        "SRP reduction wider than its buffer",
+    ))?;
+    Ok(low.to_vec())
 }
 
 #[cfg(test)]

@@ -76,12 +76,15 @@ macro_rules! json_methods {
 /// of logs.
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "RegistrationWire")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SrpRegistration {
     v: u8,
     group: SrpGroup,
     #[serde(with = "crate::encoding::b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     salt: [u8; SALT_LEN],
     #[serde(with = "b64_vec")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     verifier: Vec<u8>,
 }
 
@@ -157,11 +160,13 @@ impl fmt::Debug for SrpRegistration {
 /// `a_pub` is `PAD(A)`: exactly `len(N)` bytes, `0 < A < N`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "ClientHelloWire")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SrpClientHello"))]
 pub struct ClientHello {
     v: u8,
     group: SrpGroup,
     identifier: String,
     #[serde(with = "b64_vec")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     a_pub: Vec<u8>,
 }
 
@@ -221,12 +226,15 @@ impl ClientHello {
 /// `b_pub` is `PAD(B)`: exactly `len(N)` bytes, `0 < B < N`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "ServerChallengeWire")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SrpServerChallenge"))]
 pub struct ServerChallenge {
     v: u8,
     group: SrpGroup,
     #[serde(with = "crate::encoding::b64_array")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     salt: [u8; SALT_LEN],
     #[serde(with = "b64_vec")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     b_pub: Vec<u8>,
 }
 
@@ -290,9 +298,11 @@ impl ServerChallenge {
 /// JSON: `{"v":1,"m1":"<32 B>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "ClientProofWire")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SrpClientProof"))]
 pub struct ClientProof {
     v: u8,
     #[serde(with = "b64_vec")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     m1: Vec<u8>,
 }
 
@@ -340,9 +350,11 @@ impl ClientProof {
 /// JSON: `{"v":1,"m2":"<32 B>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "ServerProofWire")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SrpServerProof"))]
 pub struct ServerProof {
     v: u8,
     #[serde(with = "b64_vec")]
+    #[cfg_attr(feature = "ts", ts(type = "Base64Url"))]
     m2: Vec<u8>,
 }
 

@@ -15,6 +15,7 @@ ciphertext_only! {
         Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
     )]
     #[serde(transparent)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     pub struct ConflictId(pub u64);
 }
 
@@ -25,6 +26,7 @@ ciphertext_only! {
     /// version.
     #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     pub struct Conflict {
         /// Its id, for the `resolve_*` calls.
         pub id: ConflictId,
@@ -46,6 +48,7 @@ ciphertext_only! {
     /// Why a local edit became a conflict.
     #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
     #[serde(tag = "kind", rename_all = "snake_case")]
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     pub enum ConflictCause {
         /// Another device changed or deleted the item since `base`.
         Diverged {
@@ -108,6 +111,13 @@ impl<'de> serde::Deserialize<'de> for ConflictCause {
 /// What [`SyncEngine::resolve_default`] did with one conflict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(
+        type = "{ kind: \"kept_both\", copy: Uuid } | { kind: \"kept_server_identical\" } | { kind: \"recreated\" } | { kind: \"kept_server_edit\" } | { kind: \"both_deleted\" } | { kind: \"resealed\" } | { kind: \"left\", error: { code: ErrorCode, message: string } | null }"
+    )
+)]
 pub enum AutoAction {
     /// Both edited: the server's version keeps the item id, the local version
     /// was re-sealed as a new item (`copy`) in the same vault and queued.
@@ -190,6 +200,7 @@ impl serde::Serialize for AutoAction {
 /// One conflict [`SyncEngine::resolve_default`] looked at. JSON (for
 /// bindings): `{"conflict": Conflict, "action": AutoAction}`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AutoResolution {
     /// The conflict as it was.
     pub conflict: Conflict,

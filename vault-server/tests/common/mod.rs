@@ -1,13 +1,12 @@
-//! Shared by the vault-server tests and examples: start the built binary,
-//! make a throwaway Postgres database, and speak the HTTP API as a client
-//! would (accounts, OPAQUE / SRP logins, vaults and items made with
-//! vault-core, the change feed, the event stream, `/metrics`).
+//! Shared by the vault-server tests and examples: start the built binary
+//! and speak the HTTP API as a client would (accounts, OPAQUE / SRP logins,
+//! vaults and items made with vault-core, the change feed, the event
+//! stream, `/metrics`).
 //!
-//! Postgres: `127.0.0.1:5432`, trust auth, superuser `postgres` (override
-//! with `VAULT_TEST_PG_HOST`, `VAULT_TEST_PG_PORT`, `VAULT_TEST_PG_USER`),
-//! as in `vault-sync/tests/store.rs`: a fresh database, owner role and app
-//! role per [`PgEnv`], dropped when it is dropped. The server binary runs
-//! the migrations itself (`--migrate-url` as the owner role).
+//! Postgres databases and temporary directories come from `vault-testkit`
+//! (`PgEnv::setup`: a fresh database, owner role and app role, dropped when
+//! it is dropped; the server binary runs the migrations itself with
+//! `--migrate-url` as the owner role, see `PgEnv::server_args`).
 //!
 //! Server logs go to a file in the test's temporary directory (printed when
 //! a start fails); `VAULT_TEST_SERVER_LOG` sets their filter (default
@@ -32,34 +31,6 @@ use vault_core::srp::{SrpClient, SrpGroup};
 use vault_core::sync::wire::{Change, Cursor, ItemState, PullPage};
 use vault_core::*;
 use vault_sync::api::*;
-
-// ============================================================ temp dirs
-
-/// A temporary directory, removed on drop (unless `VAULT_TEST_KEEP` is set).
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> TempDir {
-        let mut rng = rng::os_rng();
-        let id = AccountId::generate(&mut rng).to_string();
-        let p = std::env::temp_dir().join(format!("vault-server-{name}-{}", &id[..8]));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if std::env::var_os("VAULT_TEST_KEEP").is_none() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        } else {
-            eprintln!("kept {}", self.0.display());
-        }
-    }
-}
 
 // ============================================================ server process
 
@@ -191,122 +162,6 @@ pub fn base_args(data_dir: &Path) -> Vec<String> {
     ]
 }
 
-// ============================================================ Postgres
-
-/// A fresh Postgres database with its own owner and app roles, dropped
-/// (with both roles) when this is dropped.
-pub struct PgEnv {
-    pub host: String,
-    pub port: String,
-    pub superuser: String,
-    pub db: String,
-    pub owner: String,
-    pub app: String,
-}
-
-impl PgEnv {
-    pub fn url(&self, user: &str, db: &str) -> String {
-        format!("postgres://{user}@{}:{}/{db}", self.host, self.port)
-    }
-    pub fn app_url(&self) -> String {
-        self.url(&self.app, &self.db)
-    }
-    pub fn owner_url(&self) -> String {
-        self.url(&self.owner, &self.db)
-    }
-    pub fn super_url(&self) -> String {
-        self.url(&self.superuser, &self.db)
-    }
-    fn admin_url(&self) -> String {
-        self.url(&self.superuser, "postgres")
-    }
-
-    /// `--database-url` (app role) and, with `migrate`, `--migrate-url`
-    /// (owner role: migrates and grants the app role at startup).
-    pub fn server_args(&self, migrate: bool) -> Vec<String> {
-        let mut a = vec!["--database-url".into(), self.app_url()];
-        if migrate {
-            a.push("--migrate-url".into());
-            a.push(self.owner_url());
-        }
-        a
-    }
-
-    pub async fn setup() -> PgEnv {
-        use sqlx::{Connection, Executor};
-        let mut rng = rng::os_rng();
-        let suffix = AccountId::generate(&mut rng).to_string().replace('-', "")[..12].to_owned();
-        let env = PgEnv {
-            host: std::env::var("VAULT_TEST_PG_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
-            port: std::env::var("VAULT_TEST_PG_PORT").unwrap_or_else(|_| "5432".into()),
-            superuser: std::env::var("VAULT_TEST_PG_USER").unwrap_or_else(|_| "postgres".into()),
-            db: format!("vault_srvtest_{suffix}"),
-            owner: format!("vault_owner_{suffix}"),
-            app: format!("vault_app_{suffix}"),
-        };
-        let mut admin = sqlx::postgres::PgConnection::connect(&env.admin_url())
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "Postgres not reachable at {} ({e}); start it with \
-                     `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`",
-                    env.admin_url()
-                )
-            });
-        for sql in [
-            format!("CREATE ROLE {} LOGIN", env.owner),
-            format!("CREATE ROLE {} LOGIN", env.app),
-            format!("CREATE DATABASE {} OWNER {}", env.db, env.owner),
-        ] {
-            admin.execute(sql.as_str()).await.unwrap();
-        }
-        admin.close().await.ok();
-        env
-    }
-
-    async fn teardown(admin_url: String, db: String, app: String, owner: String) {
-        use sqlx::{Connection, Executor};
-        let Ok(mut admin) = sqlx::postgres::PgConnection::connect(&admin_url).await else {
-            return;
-        };
-        for sql in [
-            format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-            format!("DROP ROLE IF EXISTS {app}"),
-            format!("DROP ROLE IF EXISTS {owner}"),
-        ] {
-            if let Err(e) = admin.execute(sql.as_str()).await {
-                eprintln!("teardown: {sql}: {e}");
-            }
-        }
-        admin.close().await.ok();
-    }
-}
-
-impl Drop for PgEnv {
-    fn drop(&mut self) {
-        if std::env::var_os("VAULT_TEST_KEEP").is_some() {
-            eprintln!("kept database {}", self.db);
-            return;
-        }
-        let args = (
-            self.admin_url(),
-            self.db.clone(),
-            self.app.clone(),
-            self.owner.clone(),
-        );
-        // Drop may run inside a runtime (or while unwinding): use a thread
-        // with its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(PgEnv::teardown(args.0, args.1, args.2, args.3));
-        })
-        .join();
-    }
-}
-
 // ============================================================ HTTP client
 
 /// A client of one server.
@@ -332,11 +187,15 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("status {}: {e}: {}", self.status, self.text()))
     }
-    /// The `error` code of an [`ErrorBody`], if the body is one.
+    /// The `error` code of an [`ErrorBody`] as it is on the wire, if the
+    /// body is one.
     pub fn error_code(&self) -> Option<String> {
-        serde_json::from_slice::<ErrorBody>(&self.body)
-            .ok()
-            .map(|e| e.error)
+        serde_json::from_slice::<ErrorBody>(&self.body).ok()?;
+        serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()?
+            .get("error")?
+            .as_str()
+            .map(str::to_owned)
     }
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers

@@ -64,7 +64,7 @@ async fn pake(
                     .finish(&challenge.ke2, &mut rng)
                     .map_err(|_| ClientError::Rejected {
                         status: 401,
-                        code: "authentication_failed".into(),
+                        code: crate::api::ErrorCode::AuthenticationFailed,
                         message: "wrong identifier or password".into(),
                         retry_after: None,
                     })?;
@@ -106,6 +106,14 @@ pub(super) async fn auth_record(
             Ok(AuthRecordBody::Opaque(Box::new(done.record)))
         }
     }
+}
+
+/// The canonical form of an identifier the user typed
+/// ([`vault_core::identifier::normalize_identifier`]): what the client sends,
+/// stores and derives from.
+pub(crate) fn canonical_identifier(typed: &str) -> ClientResult<String> {
+    vault_core::identifier::normalize_identifier(typed)
+        .map_err(|e| ClientError::Invalid(format!("not a valid account identifier: {e}")))
 }
 
 /// Pre-login, the policy check, and Argon2id (on a blocking thread).
@@ -206,7 +214,12 @@ impl Device {
 
     pub(super) fn check_fresh_device(&self, server: &str, identifier: &str) -> ClientResult<()> {
         match &self.info {
-            Some(i) if i.server_url != server || i.identifier != identifier => {
+            // A device from before identifiers were normalised may hold
+            // another spelling of the same identifier.
+            Some(i)
+                if i.server_url != server
+                    || !vault_core::identifier::same_identifier(&i.identifier, identifier) =>
+            {
                 Err(ClientError::WrongDevice(format!(
                     "this device directory belongs to {} at {}: log out first or use another directory",
                     i.identifier, i.server_url
@@ -231,6 +244,7 @@ impl Device {
         params: KdfParams,
     ) -> ClientResult<UnlockedDevice> {
         let server = normalize_server_url(server_url, self.options.http.allow_insecure_http)?;
+        let identifier = &canonical_identifier(identifier)?;
         if self.info.is_some() {
             return Err(ClientError::WrongDevice(
                 "this device directory already has an account: log out first or use another directory"
@@ -238,7 +252,12 @@ impl Device {
             ));
         }
         self.options.kdf_policy.check(&params)?;
-        let api = ApiClient::build(&server, &self.options.http, Some(self.replica.clone()))?;
+        let api = ApiClient::build(
+            &server,
+            &self.options.http,
+            Some(self.replica.clone()),
+            self.options.clock.clone(),
+        )?;
         let pre = api.prelogin(identifier).await?;
         let password = Zeroizing::new(password.to_owned());
         let secret_key = self.options.secret_key.clone();
@@ -251,6 +270,7 @@ impl Device {
             )
         })
         .await??;
+        // A new account's login record is made with the canonical identifier.
         let auth = auth_record(&api, identifier, &creds.auth_key, pre.srp()).await?;
         let registered = match api
             .register(&api::RegisterRequest {
@@ -263,7 +283,7 @@ impl Device {
             Err(ClientError::Rejected { status: 409, .. }) => {
                 return Err(ClientError::Rejected {
                     status: 409,
-                    code: "conflict".into(),
+                    code: crate::api::ErrorCode::Conflict,
                     message: format!("{identifier} is already registered"),
                     retry_after: None,
                 });
@@ -303,10 +323,22 @@ impl Device {
         password: &str,
     ) -> ClientResult<UnlockedDevice> {
         let server = normalize_server_url(server_url, self.options.http.allow_insecure_http)?;
+        let identifier = &canonical_identifier(identifier)?;
         self.check_fresh_device(&server, identifier)?;
-        let api = ApiClient::build(&server, &self.options.http, Some(self.replica.clone()))?;
+        let api = ApiClient::build(
+            &server,
+            &self.options.http,
+            Some(self.replica.clone()),
+            self.options.clock.clone(),
+        )?;
         let (pre, _kdf, keys) = derive(&api, identifier, password, &self.options).await?;
-        let (tokens, protocol) = pake(&api, identifier, &keys.auth_key, pre.srp()).await?;
+        let (tokens, protocol) = pake(
+            &api,
+            pre.pake_identifier(identifier),
+            &keys.auth_key,
+            pre.srp(),
+        )
+        .await?;
         api.set_session(Some(tokens.clone())).await;
         let body = fetch_account(&api, &tokens, identifier).await?;
         self.check_same_account(&body)?;
@@ -374,7 +406,13 @@ impl UnlockedDevice {
     ) -> ClientResult<(PreloginResponse, api::AccountBody)> {
         let identifier = self.info.identifier.clone();
         let (pre, _kdf, keys) = derive(&self.api, &identifier, password, &self.options).await?;
-        let (tokens, protocol) = pake(&self.api, &identifier, &keys.auth_key, pre.srp()).await?;
+        let (tokens, protocol) = pake(
+            &self.api,
+            pre.pake_identifier(&identifier),
+            &keys.auth_key,
+            pre.srp(),
+        )
+        .await?;
         if tokens.account != self.info.account || protocol != self.info.protocol {
             return Err(ClientError::Protocol(
                 "the fresh login is for another account".into(),
@@ -417,7 +455,15 @@ impl UnlockedDevice {
             )
         })
         .await??;
-        let auth = auth_record(&self.api, &identifier, &creds.auth_key, pre.srp()).await?;
+        // The same PAKE identity the account has always used (a spelling from
+        // before identifiers were normalised, if the server says so).
+        let auth = auth_record(
+            &self.api,
+            pre.pake_identifier(&identifier),
+            &creds.auth_key,
+            pre.srp(),
+        )
+        .await?;
         self.api
             .put_credentials(&api::CredentialsRequest {
                 record: creds.encrypted.clone(),

@@ -4,6 +4,7 @@
 use super::error::{ClientError, ClientResult};
 use super::http::{ApiClient, HttpOptions};
 use super::replica::{Contact, DeviceInfo, Replica};
+use crate::clock::SharedClock;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use std::collections::BTreeMap;
@@ -28,6 +29,9 @@ pub struct ClientOptions {
     /// Appended to the title of the local copy when a conflict keeps both
     /// versions.
     pub conflict_suffix: String,
+    /// The clock (token expiry, replica timestamps). Default the system
+    /// clock.
+    pub clock: SharedClock,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +41,7 @@ impl Default for ClientOptions {
             secret_key: None,
             http: HttpOptions::default(),
             conflict_suffix: " (conflict)".into(),
+            clock: crate::clock::system(),
         }
     }
 }
@@ -77,7 +82,7 @@ impl core::fmt::Debug for Device {
 impl Device {
     /// Opens the device directory `dir` (created, private, if missing).
     pub async fn open(dir: impl AsRef<Path>, options: ClientOptions) -> ClientResult<Device> {
-        let replica = Replica::open(dir).await?;
+        let replica = Replica::open_with_clock(dir, options.clock.clone()).await?;
         let info = replica.device().await?;
         Ok(Device {
             replica,
@@ -112,6 +117,7 @@ impl Device {
             &info.server_url,
             &self.options.http,
             Some(self.replica.clone()),
+            self.options.clock.clone(),
         )?;
         api.set_session(self.replica.session().await?).await;
         Ok(api)
@@ -228,7 +234,12 @@ impl UnlockedDevice {
         account: UnlockedAccount,
         options: ClientOptions,
     ) -> ClientResult<UnlockedDevice> {
-        let api = ApiClient::build(&info.server_url, &options.http, Some(replica.clone()))?;
+        let api = ApiClient::build(
+            &info.server_url,
+            &options.http,
+            Some(replica.clone()),
+            options.clock.clone(),
+        )?;
         api.set_session(replica.session().await?).await;
         let (engine, engine_version) = replica.engine().await?;
         let mut d = UnlockedDevice {
@@ -373,13 +384,14 @@ impl UnlockedDevice {
     /// account before (if anything), and pins it. Show
     /// [`Contact::fingerprint`] to the user to compare out of band.
     pub async fn lookup_user(&self, identifier: &str) -> ClientResult<Contact> {
+        let identifier = &super::auth::canonical_identifier(identifier)?;
         let body = match self.api.directory_by_identifier(identifier).await {
             Err(ClientError::Rejected { status: 404, .. }) => {
                 return Err(ClientError::NotFound(format!("no user {identifier}")));
             }
             other => other?,
         };
-        if body.identifier != identifier {
+        if body.identifier != *identifier {
             return Err(ClientError::Protocol(
                 "the directory answered for another identifier".into(),
             ));
@@ -396,6 +408,27 @@ impl UnlockedDevice {
             verified: false,
         };
         self.replica.pin_contact(&contact).await
+    }
+
+    /// The one fingerprint check before trusting a contact: compares
+    /// `expected` (what they read out, in any spacing) with the contact's
+    /// identity by [`vault_core::PublicIdentity::fingerprint_matches`] (digits only,
+    /// constant time). A mismatch is [`ClientError::FingerprintMismatch`];
+    /// a match marks them verified ([`mark_verified`](Self::mark_verified))
+    /// and returns the updated contact. Sharing, emergency contacts and
+    /// every front end go through here.
+    pub async fn verify_fingerprint(
+        &self,
+        contact: &Contact,
+        expected: &str,
+    ) -> ClientResult<Contact> {
+        if !contact.identity.fingerprint_matches(expected) {
+            return Err(ClientError::FingerprintMismatch {
+                expected: expected.to_owned(),
+                actual: contact.fingerprint(),
+            });
+        }
+        self.mark_verified(contact).await
     }
 
     /// Marks a pinned contact as verified (the user compared fingerprints).

@@ -40,38 +40,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 use vault_core::{AccountId, Role, VaultId, rng};
 
-/// Where an emergency contact stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EmergencyState {
-    /// Named; the contact has not asked.
-    Idle,
-    /// The contact asked; the wait is running (the owner may cancel).
-    Requested,
-    /// The contact claimed the vaults.
-    Released,
-}
-
-impl EmergencyState {
-    /// `idle`, `requested` or `released`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmergencyState::Idle => "idle",
-            EmergencyState::Requested => "requested",
-            EmergencyState::Released => "released",
-        }
-    }
-
-    fn parse(s: &str) -> ClientResult<Self> {
-        match s {
-            "idle" => Ok(EmergencyState::Idle),
-            "requested" => Ok(EmergencyState::Requested),
-            "released" => Ok(EmergencyState::Released),
-            _ => Err(ClientError::Protocol(
-                "emergency access: unknown state".into(),
-            )),
-        }
-    }
-}
+pub use crate::api::EmergencyState;
 
 /// One emergency contact, seen from either side.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,10 +88,6 @@ pub struct EmergencyRelease {
     pub released: Vec<VaultId>,
     /// Vaults whose grant the owner's key rotation left behind: not released.
     pub stale: Vec<VaultId>,
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 impl UnlockedDevice {
@@ -181,7 +146,7 @@ impl UnlockedDevice {
             identifier,
             fingerprint,
             verified,
-            state: EmergencyState::parse(&e.state)?,
+            state: e.state,
             wait: Duration::from_secs(e.wait_secs),
             requested_at_ms: e.requested_at_ms,
             release_at_ms: e.release_at_ms,
@@ -234,8 +199,10 @@ impl UnlockedDevice {
             let req = api::PutEmergencyContactRequest { wait_secs, grants };
             match self.api.put_emergency_contact(contact.account, &req).await {
                 Err(ClientError::Rejected {
-                    status: 409, code, ..
-                }) if code == "conflict" && !retried => {
+                    status: 409,
+                    code: crate::api::ErrorCode::Conflict,
+                    ..
+                }) if !retried => {
                     retried = true;
                     self.pull(&mut SyncReport::default()).await?;
                 }
@@ -273,14 +240,7 @@ impl UnlockedDevice {
             return Err(ClientError::Invalid("that is you".into()));
         }
         if let Some(expected) = expected_fingerprint {
-            let actual = contact.fingerprint();
-            if digits(expected) != digits(&actual) {
-                return Err(ClientError::FingerprintMismatch {
-                    expected: expected.to_owned(),
-                    actual,
-                });
-            }
-            contact = self.mark_verified(&contact).await?;
+            contact = self.verify_fingerprint(&contact, expected).await?;
         }
         self.reload_if_changed().await?;
         self.pull(&mut SyncReport::default()).await?;

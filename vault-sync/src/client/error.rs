@@ -6,6 +6,7 @@
 //! sqlx's description (no bound values), and core errors are
 //! [`vault_core::Error`], which never holds key material.
 
+pub use crate::api::ErrorCode;
 use thiserror::Error;
 
 /// Whose fault an error was: what a UI or a script needs to decide whether
@@ -28,9 +29,11 @@ pub enum Fault {
 ///
 /// ```
 /// use vault_sync::client::{ClientError, Fault};
-/// let e = ClientError::Rejected { status: 409, code: "conflict".into(), message: "the item changed".into(), retry_after: None };
+/// use vault_sync::api::ErrorCode;
+/// let e = ClientError::Rejected { status: 409, code: ErrorCode::Conflict, message: "the item changed".into(), retry_after: None };
 /// assert_eq!(e.fault(), Fault::Rejected);
 /// assert_eq!(e.code(), "conflict");
+/// assert_eq!(e.server_code(), Some(ErrorCode::Conflict));
 /// assert_eq!(e.to_string(), "the server refused the request: the item changed (conflict)");
 /// ```
 #[derive(Debug, Error)]
@@ -45,7 +48,7 @@ pub enum ClientError {
         /// HTTP status.
         status: u16,
         /// The server's stable error code (`internal`, `unavailable`, …).
-        code: String,
+        code: ErrorCode,
         /// The server's message.
         message: String,
     },
@@ -57,7 +60,7 @@ pub enum ClientError {
         /// The server's stable error code: `bad_request`, `unauthorized`,
         /// `authentication_failed`, `forbidden`, `not_found`, `conflict`,
         /// `stale_key`, `rate_limited`, …
-        code: String,
+        code: ErrorCode,
         /// The server's message.
         message: String,
         /// On `rate_limited`: seconds to wait.
@@ -149,7 +152,7 @@ impl ClientError {
     pub fn code(&self) -> &str {
         match self {
             ClientError::Network(_) => "network",
-            ClientError::Server { code, .. } | ClientError::Rejected { code, .. } => code,
+            ClientError::Server { code, .. } | ClientError::Rejected { code, .. } => code.as_str(),
             ClientError::Protocol(_) => "protocol",
             ClientError::ServerNotAuthenticated => "server_not_authenticated",
             ClientError::Crypto(e) => e.code(),
@@ -166,12 +169,23 @@ impl ClientError {
         }
     }
 
+    /// The server's code, for an error the server answered with.
+    pub fn server_code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Server { code, .. } | ClientError::Rejected { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
     /// True for a wrong password or unknown account: the server's
     /// `authentication_failed`, or a local record that did not open.
     pub fn is_authentication_failure(&self) -> bool {
         matches!(
             self,
-            ClientError::Rejected { code, .. } if code == "authentication_failed"
+            ClientError::Rejected {
+                code: ErrorCode::AuthenticationFailed,
+                ..
+            }
         ) || matches!(
             self,
             ClientError::Crypto(vault_core::Error::Decrypt)
@@ -190,10 +204,6 @@ impl ClientError {
                     ..
                 }
             )
-    }
-
-    pub(crate) fn replica(e: impl core::fmt::Display) -> Self {
-        ClientError::Replica(e.to_string())
     }
 }
 

@@ -139,11 +139,17 @@ impl Device {
         params: Option<KdfParams>,
     ) -> ClientResult<UnlockedDevice> {
         let server = normalize_server_url(server_url, self.options.http.allow_insecure_http)?;
+        let identifier = &super::auth::canonical_identifier(identifier)?;
         self.check_fresh_device(&server, identifier)?;
         if let Some(p) = &params {
             self.options.kdf_policy.check(p)?;
         }
-        let api = ApiClient::build(&server, &self.options.http, Some(self.replica.clone()))?;
+        let api = ApiClient::build(
+            &server,
+            &self.options.http,
+            Some(self.replica.clone()),
+            self.options.clock.clone(),
+        )?;
         let pre = api.prelogin(identifier).await?;
         let token = key.auth_token();
         let done = api

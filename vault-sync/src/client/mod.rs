@@ -75,18 +75,26 @@ mod device;
 mod emergency;
 mod error;
 mod http;
+mod items;
 mod lifecycle;
-mod ops;
+mod machine;
 pub mod replica;
 mod sync;
+mod vaults;
 
 pub use device::{ClientOptions, Device, UnlockedDevice, encode_session_key, parse_session_key};
 pub use emergency::{EmergencyAccess, EmergencyOverview, EmergencyRelease, EmergencyState};
-pub use error::{ClientError, ClientResult, Fault};
+pub use error::{ClientError, ClientResult, ErrorCode, Fault};
 pub use http::{ApiClient, EventStream, HttpOptions, ItemWrite, ServerEvent};
-pub use ops::{ItemSummary, MemberInfo, VaultSummary};
+pub use items::ItemSummary;
+pub use machine::{
+    AccessRequestInfo, AccessSpec, CreatedProject, FilledStub, IssuedToken, ProjectCounts,
+    ProjectInfo, RequestStatus, RevokeReport, RotationReport, SecretInfo, SecretVersionInfo,
+    SecretWrite, ServiceAccess, ServiceInfo, ServiceOrigin, ServiceStatus, StubAsker, StubInfo,
+};
 pub use replica::{Contact, DeviceInfo, LoginProtocol, Replica};
 pub use sync::{ResolvedConflict, SyncReport};
+pub use vaults::{MemberInfo, VaultSummary};
 
 /// Runs CPU-heavy work (Argon2id) off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(

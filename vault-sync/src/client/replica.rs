@@ -25,6 +25,7 @@
 
 use super::error::{ClientError, ClientResult};
 use crate::api::SessionTokens;
+use crate::clock::SharedClock;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Row, Sqlite, Transaction};
 use std::path::{Path, PathBuf};
@@ -156,6 +157,7 @@ impl Contact {
 pub struct Replica {
     pool: SqlitePool,
     dir: PathBuf,
+    clock: SharedClock,
 }
 
 impl core::fmt::Debug for Replica {
@@ -166,56 +168,28 @@ impl core::fmt::Debug for Replica {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 fn corrupt(what: &str) -> ClientError {
     ClientError::Replica(format!("{what} in the replica does not parse"))
-}
-
-#[cfg(unix)]
-fn restrict(path: &Path, mode: u32) -> ClientResult<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(ClientError::replica)
-}
-
-#[cfg(not(unix))]
-fn restrict(_path: &Path, _mode: u32) -> ClientResult<()> {
-    Ok(())
 }
 
 impl Replica {
     /// Opens (creating if needed) the replica in device directory `dir`.
     pub async fn open(dir: impl AsRef<Path>) -> ClientResult<Replica> {
+        Replica::open_with_clock(dir, crate::clock::system()).await
+    }
+
+    /// As [`open`](Self::open), stamping rows with `clock`.
+    pub async fn open_with_clock(
+        dir: impl AsRef<Path>,
+        clock: SharedClock,
+    ) -> ClientResult<Replica> {
         let dir = dir.as_ref().to_path_buf();
-        if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                ClientError::Replica(format!("cannot create {}: {e}", dir.display()))
-            })?;
-            restrict(&dir, 0o700)?;
-        }
         let file = dir.join(REPLICA_FILE);
-        // Create it private before SQLite writes anything into it (another
-        // process creating it at the same moment is fine).
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&file)
-        {
-            Ok(_) => restrict(&file, 0o600)?,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(ClientError::Replica(format!(
-                    "cannot create {}: {e}",
-                    file.display()
-                )));
-            }
-        }
+        // Private before SQLite writes anything into it: the directory 0700
+        // when created here, the file 0600 (created so, or tightened).
+        crate::private_files::private_dir(&dir)
+            .and_then(|()| crate::private_files::private_file(&file))
+            .map_err(|e| ClientError::Replica(format!("cannot create {}: {e}", file.display())))?;
         let opts = SqliteConnectOptions::new()
             .filename(&file)
             .create_if_missing(false)
@@ -227,7 +201,7 @@ impl Replica {
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        let replica = Replica { pool, dir };
+        let replica = Replica { pool, dir, clock };
         replica.migrate().await?;
         Ok(replica)
     }
@@ -316,7 +290,7 @@ impl Replica {
         .bind(info.account.to_string())
         .bind(info.protocol.as_str())
         .bind(record)
-        .bind(now_ms())
+        .bind(self.clock.now_ms())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -519,7 +493,7 @@ impl Replica {
         .bind(&merged.identifier)
         .bind(identity)
         .bind(i64::from(merged.verified))
-        .bind(now_ms())
+        .bind(self.clock.now_ms())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -555,7 +529,7 @@ impl Replica {
         )
         .bind(account.to_string())
         .bind(sealed.to_text())
-        .bind(now_ms())
+        .bind(self.clock.now_ms())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -232,5 +232,11 @@ impl UnlockedDevice {
 fn retryable(e: &ClientError) -> bool {
     e.is_offline()
         || matches!(e, ClientError::Server { .. } | ClientError::Busy)
-        || matches!(e, ClientError::Rejected { code, .. } if code == "rate_limited")
+        || matches!(
+            e,
+            ClientError::Rejected {
+                code: crate::api::ErrorCode::RateLimited,
+                ..
+            }
+        )
 }

@@ -4,7 +4,7 @@
 //! faults get a generic 500/503 and their detail goes to the server log only
 //! (sanitised by the store: SQLSTATE and constraint names, never row values).
 
-use crate::api::ErrorBody;
+use crate::api::{ErrorBody, ErrorCode};
 use crate::store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -44,7 +44,7 @@ pub enum ApiError {
         /// HTTP status (a 4xx).
         status: StatusCode,
         /// The stable code.
-        code: &'static str,
+        code: ErrorCode,
         /// For people (never a secret).
         message: String,
         /// Seconds to wait before trying again, if that helps.
@@ -58,46 +58,50 @@ impl ApiError {
         ApiError::BadRequest(msg.into())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    fn parts(&self) -> (StatusCode, ErrorCode, String) {
         match self {
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
-            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", (*m).into()),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest, m.clone()),
+            ApiError::Unauthorized(m) => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                (*m).into(),
+            ),
             ApiError::AuthenticationFailed => (
                 StatusCode::UNAUTHORIZED,
-                "authentication_failed",
+                ErrorCode::AuthenticationFailed,
                 "wrong identifier or password".into(),
             ),
-            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", (*m).into()),
-            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", (*m).into()),
-            ApiError::Conflict(m, _) => (StatusCode::CONFLICT, "conflict", (*m).into()),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, (*m).into()),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, ErrorCode::NotFound, (*m).into()),
+            ApiError::Conflict(m, _) => (StatusCode::CONFLICT, ErrorCode::Conflict, (*m).into()),
             ApiError::StaleKey => (
                 StatusCode::CONFLICT,
-                "stale_key",
+                ErrorCode::StaleKey,
                 "sealed under a retired vault key: re-seal with the newest key".into(),
             ),
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "the request body is over the limit".into(),
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json".into(),
+                ErrorCode::UnsupportedMediaType,
+                "send the body as application/json (UTF-8)".into(),
             ),
             ApiError::RateLimited(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "too many attempts: wait and try again".into(),
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "internal server error".into(),
             ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+                ErrorCode::Unavailable,
                 "the service is temporarily unavailable".into(),
             ),
             ApiError::Coded {
@@ -127,7 +131,20 @@ impl From<vault_core::Error> for ApiError {
     /// Errors from parsing or checking client input with vault-core: the
     /// client's fault. (The server's own core calls map explicitly.)
     fn from(e: vault_core::Error) -> Self {
-        ApiError::BadRequest(format!("invalid input ({})", e.code()))
+        // The codes protocol.md names for PAKE and format failures travel
+        // as themselves (still 400s); the rest are `bad_request`.
+        let code = match e {
+            vault_core::Error::Malformed { .. } => ErrorCode::Malformed,
+            vault_core::Error::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion,
+            vault_core::Error::InvalidPeerValue(_) => ErrorCode::InvalidPeerValue,
+            _ => ErrorCode::BadRequest,
+        };
+        ApiError::Coded {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            message: format!("invalid input ({})", e.code()),
+            retry_after: None,
+        }
     }
 }
 
@@ -137,7 +154,7 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(detail) => tracing::error!(%detail, "request failed"),
             ApiError::Unavailable(detail) => tracing::warn!(%detail, "dependency unavailable"),
-            _ => tracing::debug!(code, "request refused"),
+            _ => tracing::debug!(code = code.as_str(), "request refused"),
         }
         let (current, retry_after) = match self {
             ApiError::Conflict(_, cur) => (cur.map(|b| *b), None),
@@ -146,7 +163,7 @@ impl IntoResponse for ApiError {
             _ => (None, None),
         };
         let body = ErrorBody {
-            error: code.into(),
+            error: code,
             message,
             current,
             retry_after,

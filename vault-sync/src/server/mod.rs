@@ -34,13 +34,18 @@
 
 pub mod error;
 pub mod extract;
+pub mod grpc;
 pub mod handlers;
+pub mod login;
+pub mod machine;
 pub mod metrics;
 pub mod notify;
 pub mod openapi;
+pub mod openapi_schemas;
 pub mod ratelimit;
 pub mod tokens;
 
+use crate::clock::SharedClock;
 use crate::store::{SessionId, Store};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -81,6 +86,11 @@ pub struct ServerConfig {
     pub access_ttl: Duration,
     /// Session lifetime without a refresh (default 30 days).
     pub refresh_ttl: Duration,
+    /// How long after a refresh the same old refresh token may be presented
+    /// again and get the same new one (a retry after a lost answer, or
+    /// concurrent refreshes of one client), instead of counting as reuse
+    /// (default 10 s).
+    pub refresh_grace: Duration,
     /// How long a login may sit between its two messages (default 60 s).
     pub login_ttl: Duration,
     /// A password change needs a login at most this old (default 10 min).
@@ -90,8 +100,21 @@ pub struct ServerConfig {
     /// KDF params of the fake pre-login answer: set them to what your
     /// clients register with (default [`KdfParams::DEFAULT`]).
     pub fake_kdf: KdfParams,
-    /// Trust the first `X-Forwarded-For` entry as the client's address.
-    pub trust_forwarded: bool,
+    /// The deployment's reverse proxies (default none): a peer inside these
+    /// networks may say who its client is in `X-Forwarded-For` or
+    /// `Forwarded` (walked from the right); anyone else's headers are
+    /// ignored ([`machine::client_addr`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Longest wait of a service call for its audit events to commit; past
+    /// it the call is refused (default 2 s; [`machine::audit_batch`]).
+    pub audit_timeout: Duration,
+    /// How long a service's authentication record is reused without a
+    /// lookup on this node (default 5 s; changes published through the
+    /// notifier evict at once).
+    pub service_auth_cache_ttl: Duration,
+    /// `WatchSecrets` streams one service identity may hold open on this
+    /// node (default 16).
+    pub max_watch_streams_per_service: usize,
     /// How long an active session is trusted without a lookup on this node
     /// (revocations published through the notifier evict at once).
     pub session_cache_ttl: Duration,
@@ -102,6 +125,13 @@ pub struct ServerConfig {
     /// Shortest waiting period an owner may give an emergency contact
     /// (default 24 h; the longest is 90 days).
     pub emergency_min_wait: Duration,
+    /// A request body must arrive within this (default 30 s).
+    pub body_read_timeout: Duration,
+    /// Event streams one session may hold open (default 4).
+    pub max_event_streams_per_session: usize,
+    /// Event streams one account may hold open over all its sessions
+    /// (default 32).
+    pub max_event_streams_per_account: usize,
 }
 
 impl Default for ServerConfig {
@@ -110,15 +140,22 @@ impl Default for ServerConfig {
             max_body_bytes: 1 << 20,
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            refresh_grace: Duration::from_secs(10),
             login_ttl: Duration::from_secs(60),
             fresh_login: Duration::from_secs(10 * 60),
             protocol: Protocol::Opaque,
             fake_kdf: KdfParams::DEFAULT,
-            trust_forwarded: false,
+            trusted_proxies: Vec::new(),
+            audit_timeout: Duration::from_secs(2),
+            service_auth_cache_ttl: Duration::from_secs(5),
+            max_watch_streams_per_service: 16,
             session_cache_ttl: Duration::from_secs(30),
             default_page: 500,
             limits: LimitConfig::default(),
             emergency_min_wait: Duration::from_secs(24 * 3600),
+            body_read_timeout: Duration::from_secs(30),
+            max_event_streams_per_session: 4,
+            max_event_streams_per_account: 32,
         }
     }
 }
@@ -207,6 +244,54 @@ impl ServerSecrets {
     }
 }
 
+/// An account record and login record of the same shape as real ones, made
+/// once at startup with throwaway keys (and a cheap KDF: only its parse
+/// cost matters), never stored or sent.
+struct Decoy {
+    record: String,
+    protocol: &'static str,
+    auth: String,
+}
+
+impl Decoy {
+    fn make(protocol: Protocol, setup: &ServerSetup) -> Option<Decoy> {
+        let mut rng = vault_core::rng::os_rng();
+        let (_, creds) = vault_core::UnlockedAccount::create(
+            "decoy",
+            None,
+            KdfParams::INSECURE_TEST_ONLY,
+            &mut rng,
+        )
+        .ok()?;
+        let record = serde_json::to_string(&creds.encrypted).ok()?;
+        let identifier = "decoy@decoy.invalid";
+        let auth = match protocol {
+            Protocol::Srp => crate::store::AuthRecord::Srp(
+                vault_core::srp::SrpClient::register(
+                    identifier,
+                    &creds.auth_key,
+                    SrpGroup::default(),
+                    &mut rng,
+                )
+                .ok()?,
+            ),
+            Protocol::Opaque => {
+                use vault_core::opaque::ClientRegistration;
+                let (client, request) =
+                    ClientRegistration::start(identifier, &creds.auth_key, &mut rng).ok()?;
+                let response = setup.registration_response(identifier, &request).ok()?;
+                let done = client.finish(&response, &mut rng).ok()?;
+                crate::store::AuthRecord::Opaque(Box::new(done.record))
+            }
+        };
+        Some(Decoy {
+            record,
+            protocol: auth.protocol().as_str(),
+            auth: auth.to_json(),
+        })
+    }
+}
+
 /// Active sessions this node has checked recently.
 #[derive(Default)]
 pub struct SessionCache {
@@ -227,6 +312,7 @@ impl SessionCache {
     pub async fn check_active(
         &self,
         store: &Store,
+        now_ms: i64,
         account: AccountId,
         session: SessionId,
     ) -> Result<(), ApiError> {
@@ -239,7 +325,7 @@ impl SessionCache {
             return Ok(());
         }
         let s = store.session(account, session).await?;
-        if !s.is_some_and(|s| s.is_active(now_ms())) {
+        if !s.is_some_and(|s| s.is_active(now_ms)) {
             self.evict_session(session);
             return Err(ApiError::Unauthorized("the session has ended"));
         }
@@ -277,8 +363,10 @@ pub struct AppState {
     pub store: Store,
     /// Settings.
     pub config: ServerConfig,
-    /// Pre-login answers and fake SRP records.
-    pub prelogin: PreloginServer,
+    /// Pre-login answers and fake SRP records (rebuilt when the mix of
+    /// account kinds is refreshed: [`AppState::refresh_fake_mix`]).
+    prelogin: std::sync::RwLock<Arc<PreloginServer>>,
+    prelogin_key: SymmetricKey,
     /// OPAQUE server setup.
     pub opaque: ServerSetup,
     /// Access token signer.
@@ -291,6 +379,16 @@ pub struct AppState {
     pub sessions: SessionCache,
     /// Metrics.
     pub metrics: metrics::Metrics,
+    /// The clock (the store's: [`Store::clock`]).
+    pub clock: SharedClock,
+    /// Open event streams per session and per account.
+    pub(crate) streams: handlers::events::StreamCounts,
+    /// The service side of machine secrets: audit batcher, service auth
+    /// cache, access counters, watch streams ([`machine`]).
+    pub machine: machine::MachineState,
+    /// A stored account of the shape real ones have, parsed on the unknown
+    /// identifier path of pre-login so both paths do the same work.
+    decoy: Option<Decoy>,
     /// Flips to `true` when the server is shutting down (ends event streams).
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
@@ -312,25 +410,75 @@ impl AppState {
     pub fn new(store: Store, config: ServerConfig, secrets: ServerSecrets) -> Self {
         let (shutdown_tx, shutdown) = watch::channel(false);
         AppState {
-            prelogin: PreloginServer::new(
+            prelogin: std::sync::RwLock::new(Arc::new(PreloginServer::new(
                 secrets.prelogin.clone(),
                 config.fake_kdf,
                 SrpGroup::default(),
-            ),
+            ))),
+            prelogin_key: secrets.prelogin.clone(),
             opaque: secrets.opaque.clone(),
             tokens: TokenSigner::new(secrets.token.clone()),
-            limiter: Limiter::memory(config.limits.clone()),
+            limiter: Limiter::memory_with_clock(config.limits.clone(), store.clock().clone()),
             notifier: Notifier::local(),
             sessions: SessionCache {
                 ttl: config.session_cache_ttl,
                 map: Mutex::new(HashMap::new()),
             },
             metrics: metrics::Metrics::default(),
+            clock: store.clock().clone(),
+            streams: handlers::events::StreamCounts::default(),
+            machine: machine::MachineState::new(&config),
+            decoy: Decoy::make(config.protocol, &secrets.opaque),
             store,
             config,
             shutdown,
             shutdown_tx,
         }
+    }
+
+    /// Parses the decoy account as a store read parses a real one (the
+    /// unknown-identifier path of pre-login; see `Decoy`).
+    pub(crate) fn decoy_record(&self) {
+        if let Some(d) = &self.decoy {
+            // Copies as a row read makes them, then the same parse.
+            let (record, auth) = (d.record.clone(), d.auth.clone());
+            let parsed = crate::store::types::parse_account_parts(&record, d.protocol, &auth);
+            std::hint::black_box(parsed.map(|(r, a)| (r.account, a.protocol())).is_ok());
+        }
+    }
+
+    /// Pre-login answers and fake records, with the current mix of kinds.
+    pub fn prelogin(&self) -> Arc<PreloginServer> {
+        self.prelogin
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Re-reads the deployment's mix of account kinds and draws pre-login
+    /// fakes from it from now on (call at startup and every few minutes:
+    /// [`spawn_fake_mix_refresher`]). With no accounts yet, fakes look like
+    /// new accounts (the configured protocol and `fake_kdf`). Returns how
+    /// many kinds there are.
+    pub async fn refresh_fake_mix(&self) -> Result<usize, crate::store::StoreError> {
+        let mut mix = self.store.account_kinds().await?;
+        if mix.is_empty() {
+            mix.push(vault_core::prelogin::FakeProfile {
+                srp_group: (self.config.protocol == Protocol::Srp).then(SrpGroup::default),
+                kdf_params: self.config.fake_kdf,
+                weight: 1,
+            });
+        }
+        let server = PreloginServer::new(
+            self.prelogin_key.clone(),
+            self.config.fake_kdf,
+            SrpGroup::default(),
+        )
+        .with_mix(&mix);
+        if let Ok(mut p) = self.prelogin.write() {
+            *p = Arc::new(server);
+        }
+        Ok(mix.len())
     }
 
     /// Uses this throttle.
@@ -364,10 +512,24 @@ impl AppState {
                 Event::SessionRevoked(s) => self.sessions.evict_session(*s),
                 Event::Account(a) => self.sessions.evict_account(*a),
                 Event::Resync => self.sessions.clear(),
-                Event::Vault(_) => {}
+                Event::Vault(_) | Event::Project(..) | Event::Service(_) => {}
             }
+            self.machine.apply(e);
         }
     }
+}
+
+/// Refreshes the pre-login fake mix now and then every `every`.
+pub fn spawn_fake_mix_refresher(state: Arc<AppState>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.refresh_fake_mix().await {
+                tracing::warn!(error = %e, "refreshing the pre-login fake mix failed");
+            }
+        }
+    });
 }
 
 /// Keeps this node's session cache in step with revocations published by
@@ -383,16 +545,6 @@ pub fn spawn_cache_listener(state: Arc<AppState>) {
             }
         }
     });
-}
-
-/// Now, Unix seconds.
-pub(crate) fn now_secs() -> i64 {
-    now_ms() / 1000
-}
-
-/// Now, Unix milliseconds.
-pub(crate) fn now_ms() -> i64 {
-    crate::store::now_ms()
 }
 
 /// Runs each request's handler in its own task, so a client that hangs up
@@ -451,27 +603,27 @@ pub fn router(state: Arc<AppState>) -> Router {
             crate::api::paths::ACCOUNT_ROTATE,
             post(lifecycle::rotate_account),
         )
-        .route(crate::api::paths::DIRECTORY, get(data::directory))
-        .route(crate::api::paths::VAULTS, post(data::create_vault))
-        .route(crate::api::paths::MEMBERS, get(data::members))
+        .route(crate::api::paths::DIRECTORY, get(members::directory))
+        .route(crate::api::paths::VAULTS, post(vaults::create_vault))
+        .route(crate::api::paths::MEMBERS, get(members::members))
         .route(
             crate::api::paths::MEMBER,
-            put(data::put_member).delete(data::remove_member),
+            put(members::put_member).delete(members::remove_member),
         )
-        .route(crate::api::paths::ROTATE, post(data::rotate))
+        .route(crate::api::paths::ROTATE, post(vaults::rotate))
         .route(
             crate::api::paths::ITEM,
-            get(data::get_item)
-                .put(data::put_item)
-                .delete(data::delete_item),
+            get(items::get_item)
+                .put(items::put_item)
+                .delete(items::delete_item),
         )
-        .route(crate::api::paths::CHANGES, get(data::changes))
-        .route(crate::api::paths::PUSH, post(data::push))
+        .route(crate::api::paths::CHANGES, get(feed::changes))
+        .route(crate::api::paths::PUSH, post(feed::push))
         .route(crate::api::paths::EVENTS, get(events::events))
-        .route(crate::api::paths::HEALTHZ, get(ops::healthz))
-        .route(crate::api::paths::READYZ, get(ops::readyz))
-        .route(crate::api::paths::METRICS, get(ops::metrics))
-        .route(crate::api::paths::OPENAPI, get(ops::openapi))
+        .route(crate::api::paths::HEALTHZ, get(system::healthz))
+        .route(crate::api::paths::READYZ, get(system::readyz))
+        .route(crate::api::paths::METRICS, get(system::metrics))
+        .route(crate::api::paths::OPENAPI, get(system::openapi))
         .route(crate::api::paths::EMERGENCY, get(emergency::list))
         .route(
             crate::api::paths::EMERGENCY_CONTACT,
@@ -483,14 +635,26 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(emergency::request),
         )
         .route(crate::api::paths::EMERGENCY_CLAIM, post(emergency::claim))
-        .fallback(ops::not_found)
-        .method_not_allowed_fallback(ops::method_not_allowed);
+        // The service-facing gRPC interface, on the same listener (h2c, or
+        // h2 by ALPN under TLS): `/vault.secrets.v1.Secrets/*`.
+        .merge(grpc::routes(state.clone()))
+        // The machine-secrets admin API for people (`/v1/projects/…`).
+        .merge(projects::routes())
+        .merge(secrets::routes())
+        .merge(services::routes())
+        .fallback(system::not_found)
+        .method_not_allowed_fallback(system::method_not_allowed);
     api.layer(axum::middleware::from_fn(run_to_completion))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        // A body that trickles in ends the request (the handler sees a body
+        // error, answers 408) instead of holding it open.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.config.body_read_timeout,
+        ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 // Method and route template only: never the query string (it

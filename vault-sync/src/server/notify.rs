@@ -1,9 +1,11 @@
 //! Change notifications across server nodes.
 //!
 //! A write publishes *what* moved (a vault, an account's memberships, a
-//! revoked session), never content. Every node hears every event and tells
-//! its own event-stream subscribers "sync now" ([`super::handlers::events`]),
-//! and drops revoked sessions from its session cache.
+//! revoked session, a project's secrets, a service identity), never
+//! content. Every node hears every event and tells its own event-stream
+//! subscribers "sync now" ([`super::handlers::events`]) and its services'
+//! gRPC watch streams what changed (`WatchSecrets`), and drops revoked
+//! sessions and changed services from its caches.
 //!
 //! **Fan-out: Postgres `LISTEN`/`NOTIFY`**, not Redis pub/sub. The nodes
 //! already share the database, so it adds no moving part and no second
@@ -22,7 +24,7 @@
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use tokio::sync::broadcast;
-use vault_core::{AccountId, VaultId};
+use vault_core::{AccountId, SecretId, ServiceId, VaultId};
 
 use crate::store::SessionId;
 
@@ -37,6 +39,13 @@ pub enum Event {
     Account(AccountId),
     /// A session was revoked.
     SessionRevoked(SessionId),
+    /// A project's machine side changed: one secret (new version, key
+    /// rotation, deletion) when the id is given; otherwise the project as a
+    /// whole (its allowlist, several secrets, its removal).
+    Project(VaultId, Option<SecretId>),
+    /// A service identity changed: approved, denied, revoked, its grants
+    /// or its allowlist.
+    Service(ServiceId),
     /// Events may have been missed: everyone should sync.
     Resync,
 }
@@ -47,6 +56,9 @@ impl Event {
             Event::Vault(v) => format!("v:{v}"),
             Event::Account(a) => format!("a:{a}"),
             Event::SessionRevoked(s) => format!("s:{s}"),
+            Event::Project(p, None) => format!("p:{p}"),
+            Event::Project(p, Some(s)) => format!("p:{p}:{s}"),
+            Event::Service(s) => format!("sv:{s}"),
             Event::Resync => "r".into(),
         }
     }
@@ -56,6 +68,16 @@ impl Event {
             Some(("v", id)) => VaultId::from_str(id).ok().map(Event::Vault),
             Some(("a", id)) => AccountId::from_str(id).ok().map(Event::Account),
             Some(("s", id)) => SessionId::from_str(id).ok().map(Event::SessionRevoked),
+            Some(("p", rest)) => match rest.split_once(':') {
+                None => VaultId::from_str(rest)
+                    .ok()
+                    .map(|p| Event::Project(p, None)),
+                Some((p, s)) => Some(Event::Project(
+                    VaultId::from_str(p).ok()?,
+                    Some(SecretId::from_str(s).ok()?),
+                )),
+            },
+            Some(("sv", id)) => ServiceId::from_str(id).ok().map(Event::Service),
             _ if s == "r" => Some(Event::Resync),
             _ => None,
         }
@@ -162,11 +184,17 @@ mod tests {
             Event::Vault(VaultId([1; 16])),
             Event::Account(AccountId([2; 16])),
             Event::SessionRevoked(SessionId([3; 16])),
+            Event::Project(VaultId([4; 16]), None),
+            Event::Project(VaultId([4; 16]), Some(SecretId([5; 16]))),
+            Event::Service(ServiceId([6; 16])),
             Event::Resync,
         ] {
             assert_eq!(Event::decode(&e.encode()), Some(e));
         }
         assert_eq!(Event::decode("v:zz"), None);
+        assert_eq!(Event::decode("p:zz"), None);
+        assert_eq!(Event::decode(&format!("p:{}:zz", VaultId([4; 16]))), None);
+        assert_eq!(Event::decode("sv:"), None);
         assert_eq!(Event::decode(""), None);
     }
 }

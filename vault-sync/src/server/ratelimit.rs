@@ -19,10 +19,11 @@
 //! the same rules; a Redis outage fails closed (503), since an attacker could
 //! otherwise cause one to lift the throttle.
 
+use crate::clock::SharedClock;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The throttle's settings.
 #[derive(Clone, Debug)]
@@ -57,6 +58,14 @@ impl LimitKey {
     pub fn identifier(identifier: &str) -> Self {
         LimitKey(format!(
             "id:{}",
+            hex::encode(Sha256::digest(identifier.as_bytes()))
+        ))
+    }
+    /// The key for registrations of an account identifier (hashed; apart
+    /// from the identifier's login key).
+    pub fn registration(identifier: &str) -> Self {
+        LimitKey(format!(
+            "reg:{}",
             hex::encode(Sha256::digest(identifier.as_bytes()))
         ))
     }
@@ -112,8 +121,15 @@ fn lockout(cfg: &LimitConfig, failures: u32) -> u64 {
 impl Limiter {
     /// An in-memory throttle.
     pub fn memory(cfg: LimitConfig) -> Self {
+        Limiter::memory_with_clock(cfg, crate::clock::system())
+    }
+
+    /// An in-memory throttle reading time from `clock` (tests move a
+    /// [`ManualClock`](crate::clock::ManualClock) instead of sleeping).
+    pub fn memory_with_clock(cfg: LimitConfig, clock: SharedClock) -> Self {
         Limiter::Memory(MemoryLimiter {
             cfg,
+            clock,
             state: Mutex::new(HashMap::new()),
         })
     }
@@ -179,19 +195,30 @@ impl Limiter {
     }
 }
 
+/// Times are the clock's Unix milliseconds.
 #[derive(Default)]
 struct Entry {
     failures: u32,
-    last_failure: Option<Instant>,
-    locked_until: Option<Instant>,
-    window_start: Option<Instant>,
+    last_failure: Option<i64>,
+    locked_until: Option<i64>,
+    window_start: Option<i64>,
     starts: u32,
 }
 
 /// The in-memory throttle.
 pub struct MemoryLimiter {
     cfg: LimitConfig,
+    clock: SharedClock,
     state: Mutex<HashMap<LimitKey, Entry>>,
+}
+
+/// How long from `then` to `now` (zero if the clock went back).
+fn since(now: i64, then: i64) -> Duration {
+    Duration::from_millis(u64::try_from(now.saturating_sub(then)).unwrap_or(0))
+}
+
+fn dur_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Entries kept before stale ones are swept.
@@ -199,7 +226,7 @@ const MEMORY_SWEEP_AT: usize = 100_000;
 
 impl MemoryLimiter {
     fn check_start(&self, keys: &[LimitKey], address: &LimitKey) -> Option<u64> {
-        let now = Instant::now();
+        let now = self.clock.now_ms();
         let Ok(mut st) = self.state.lock() else {
             return Some(1);
         };
@@ -208,15 +235,15 @@ impl MemoryLimiter {
                 && let Some(until) = e.locked_until
                 && until > now
             {
-                return Some(ceil_secs(until.duration_since(now)));
+                return Some(ceil_secs(since(until, now)));
             }
         }
         let e = st.entry(address.clone()).or_default();
         match e.window_start {
-            Some(w) if now.duration_since(w) < Duration::from_secs(60) => {
+            Some(w) if since(now, w) < Duration::from_secs(60) => {
                 e.starts = e.starts.saturating_add(1);
                 if e.starts > self.cfg.starts_per_minute {
-                    let left = Duration::from_secs(60).saturating_sub(now.duration_since(w));
+                    let left = Duration::from_secs(60).saturating_sub(since(now, w));
                     return Some(ceil_secs(left));
                 }
             }
@@ -229,31 +256,30 @@ impl MemoryLimiter {
     }
 
     fn failed(&self, keys: &[LimitKey]) {
-        let now = Instant::now();
+        let now = self.clock.now_ms();
         let Ok(mut st) = self.state.lock() else {
             return;
         };
         if st.len() > MEMORY_SWEEP_AT {
             let window = Duration::from_secs(self.cfg.failure_window_secs);
             st.retain(|_, e| {
-                e.last_failure
-                    .is_some_and(|t| now.duration_since(t) < window)
+                e.last_failure.is_some_and(|t| since(now, t) < window)
                     || e.window_start
-                        .is_some_and(|t| now.duration_since(t) < Duration::from_secs(60))
+                        .is_some_and(|t| since(now, t) < Duration::from_secs(60))
             });
         }
         for k in keys {
             let e = st.entry(k.clone()).or_default();
-            if e.last_failure.is_some_and(|t| {
-                now.duration_since(t) > Duration::from_secs(self.cfg.failure_window_secs)
-            }) {
+            if e.last_failure
+                .is_some_and(|t| since(now, t) > Duration::from_secs(self.cfg.failure_window_secs))
+            {
                 e.failures = 0;
             }
             e.failures = e.failures.saturating_add(1);
             e.last_failure = Some(now);
             let lock = lockout(&self.cfg, e.failures);
             if lock > 0 {
-                e.locked_until = Some(now + Duration::from_secs(lock));
+                e.locked_until = Some(now.saturating_add(dur_ms(Duration::from_secs(lock))));
             }
         }
     }
@@ -352,6 +378,8 @@ impl RedisLimiter {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::clock::ManualClock;
+    use std::sync::Arc;
 
     #[test]
     fn backoff_doubles_and_caps() {
@@ -365,8 +393,10 @@ mod tests {
 
     #[test]
     fn memory_locks_after_free_failures_and_success_clears() {
+        let clock = Arc::new(ManualClock::new(1_000_000));
         let l = MemoryLimiter {
             cfg: LimitConfig::default(),
+            clock: clock.clone(),
             state: Mutex::new(HashMap::new()),
         };
         let id = LimitKey::identifier("alice");
@@ -383,21 +413,33 @@ mod tests {
         assert!(l.check_start(&[id.clone(), ip.clone()], &ip).is_some());
         let other_ip = LimitKey::address("10.0.0.2");
         assert_eq!(l.check_start(std::slice::from_ref(&id), &other_ip), None);
+        // The address's lock (one second after the fifth failure) runs out.
+        clock.advance(Duration::from_millis(999));
+        assert_eq!(l.check_start(std::slice::from_ref(&ip), &other_ip), Some(1));
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(l.check_start(std::slice::from_ref(&ip), &other_ip), None);
     }
 
     #[test]
     fn memory_caps_starts_per_minute() {
+        let clock = Arc::new(ManualClock::new(5_000_000));
         let l = MemoryLimiter {
             cfg: LimitConfig {
                 starts_per_minute: 3,
                 ..LimitConfig::default()
             },
+            clock: clock.clone(),
             state: Mutex::new(HashMap::new()),
         };
         let ip = LimitKey::address("10.0.0.1");
         for _ in 0..3 {
             assert_eq!(l.check_start(&[], &ip), None);
         }
-        assert!(l.check_start(&[], &ip).is_some());
+        assert_eq!(l.check_start(&[], &ip), Some(60));
+        clock.advance(Duration::from_secs(45));
+        assert_eq!(l.check_start(&[], &ip), Some(15));
+        // A new minute, a new window.
+        clock.advance(Duration::from_secs(15));
+        assert_eq!(l.check_start(&[], &ip), None);
     }
 }

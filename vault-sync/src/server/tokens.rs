@@ -124,6 +124,22 @@ impl TokenSigner {
     }
 }
 
+impl TokenSigner {
+    /// The refresh token that replaces `presented`: `HMAC-SHA256(token key,
+    /// "vault-sync next refresh" || presented)`, in the refresh token form.
+    /// Deterministic, so a client that repeats a refresh (its answer was
+    /// lost, or two tabs raced) can be given the same new token again within
+    /// the grace window, while only hashes are ever stored. Unguessable
+    /// without the key and the presented token.
+    pub fn next_refresh_token(&self, presented: &str) -> Option<String> {
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.expose_secret()).ok()?;
+        m.update(b"vault-sync next refresh\0");
+        m.update(presented.as_bytes());
+        let out = m.finalize().into_bytes();
+        Some(format!("{REFRESH_PREFIX}{}", B64.encode(out)))
+    }
+}
+
 /// A fresh refresh token.
 pub fn new_refresh_token(rng: &mut impl vault_core::rng::CryptoRng) -> String {
     let mut b = [0u8; 32];

@@ -49,35 +49,12 @@ pub const MAX_EMERGENCY_WAIT_MS: Millis = 90 * 24 * 3600 * 1000;
 /// Most vaults one emergency contact may be granted.
 pub const MAX_EMERGENCY_GRANTS: usize = 500;
 
-/// Where an emergency contact stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EmergencyState {
-    /// Named; the contact has not asked.
-    Idle,
-    /// The contact asked; the wait is running (the owner may cancel).
-    Requested,
-    /// The contact claimed the vaults after the wait.
-    Released,
-}
+pub use crate::api::EmergencyState;
 
-impl EmergencyState {
-    /// The stored (and wire) name: `idle`, `requested` or `released`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmergencyState::Idle => "idle",
-            EmergencyState::Requested => "requested",
-            EmergencyState::Released => "released",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Result<Self> {
-        match s {
-            "idle" => Ok(EmergencyState::Idle),
-            "requested" => Ok(EmergencyState::Requested),
-            "released" => Ok(EmergencyState::Released),
-            _ => Err(super::StoreError::Corrupt("emergency state")),
-        }
-    }
+/// Reads a stored state.
+pub(crate) fn parse_state(s: &str) -> Result<EmergencyState> {
+    s.parse()
+        .map_err(|()| super::StoreError::Corrupt("emergency state"))
 }
 
 /// One emergency contact, as its owner or its contact sees it.

@@ -150,19 +150,6 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
-        match e {
-            sqlx::migrate::MigrateError::Execute(inner) => inner.into(),
-            _ => StoreError::Backend(BackendError {
-                kind: "migration",
-                code: None,
-                constraint: None,
-            }),
-        }
-    }
-}
-
 /// The store's result type.
 pub type Result<T, E = StoreError> = core::result::Result<T, E>;
 

@@ -63,13 +63,20 @@ pub mod audit;
 mod cursor;
 pub mod emergency;
 pub mod error;
+pub mod machine;
+mod migrations;
 pub mod postgres;
 mod sqlite;
 pub mod types;
 
 pub use emergency::{EmergencyClaim, EmergencyEntry, EmergencyState, EmergencyStatus};
 pub use error::{BackendError, Result, StoreError};
-pub use postgres::{PgAdmin, check_rls_posture};
+pub use machine::{
+    AccessRequestRow, Approval, FetchOutcome, IssuedService, ProjectRecord, RequestStatus,
+    SecretRow, SecretVersionRow, SecretsRotation, ServiceAccess, ServiceAuth, ServiceOrigin,
+    ServiceRecord, ServiceStatus, StubRow, UsageBatch, normalize_allowlist,
+};
+pub use postgres::{PgAdmin, check_app_role, check_rls_posture};
 pub use types::*;
 
 use std::path::Path;
@@ -101,6 +108,27 @@ pub(crate) enum Scope<'a> {
     Anonymous,
     /// Deleting what expired before this time.
     Purge(Millis),
+    /// Reading the account-kind counts (pre-login's fake mix).
+    Stats,
+    /// An authenticated service identity and its project.
+    Service {
+        service: vault_core::ServiceId,
+        project: VaultId,
+    },
+    /// Looking up one service identity (authentication, before its
+    /// project is known).
+    ServiceLookup(vault_core::ServiceId),
+    /// A service registering itself with a project.
+    Register {
+        service: vault_core::ServiceId,
+        project: VaultId,
+    },
+    /// Reading one project's public key.
+    ProjectPublic(VaultId),
+    /// Flushing access counters.
+    Usage,
+    /// Appending a batch of service audit rows.
+    AuditBatch,
 }
 
 impl Scope<'_> {
@@ -128,6 +156,19 @@ impl Scope<'_> {
             }
             Scope::Anonymous => vec![("vault.audit", "anonymous".to_owned())],
             Scope::Purge(t) => vec![("vault.expired_before", t.to_string())],
+            Scope::Stats => vec![("vault.stats", "read".to_owned())],
+            Scope::Service { service, project } => vec![
+                ("vault.service", service.to_string()),
+                ("vault.project", project.to_string()),
+            ],
+            Scope::ServiceLookup(s) => vec![("vault.service", s.to_string())],
+            Scope::Register { service, project } => vec![
+                ("vault.register", service.to_string()),
+                ("vault.project_public", project.to_string()),
+            ],
+            Scope::ProjectPublic(p) => vec![("vault.project_public", p.to_string())],
+            Scope::Usage => vec![("vault.usage", "flush".to_owned())],
+            Scope::AuditBatch => vec![("vault.audit", "batch".to_owned())],
         }
     }
 }
@@ -146,18 +187,9 @@ pub(crate) enum Mode {
     Feed,
 }
 
-/// Now, in Unix milliseconds (the store's clock for `created_at` and audit
-/// times; expiry checks take the caller's `now`).
-pub(crate) fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 enum Backend {
-    Sqlite(sqlite::ops::Ops),
-    Postgres(postgres::ops::Ops),
+    Sqlite(sqlite::sql::Ops),
+    Postgres(postgres::sql::Ops),
 }
 
 /// The store: every operation the server performs on its database.
@@ -184,6 +216,7 @@ macro_rules! dispatch {
         }
     };
 }
+use dispatch;
 
 impl Store {
     /// Opens (creating if needed) a SQLite database file and migrates it.
@@ -200,6 +233,15 @@ impl Store {
         Ok(Store {
             backend: Backend::Postgres(postgres::connect(url, config).await?),
         })
+    }
+
+    /// The clock this store stamps rows with ([`StoreConfig::clock`]); the
+    /// server uses the same one.
+    pub fn clock(&self) -> &crate::clock::SharedClock {
+        match &self.backend {
+            Backend::Sqlite(o) => o.clock(),
+            Backend::Postgres(o) => o.clock(),
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -319,6 +361,13 @@ impl Store {
         dispatch!(self.rotate_account_key(me, change, recovery, keep_session, remote))
     }
 
+    /// The deployment's mix of account kinds (login protocol, SRP group,
+    /// KDF params, with how many accounts have each), for drawing
+    /// pre-login fakes ([`vault_core::prelogin::PreloginServer::with_mix`]).
+    pub async fn account_kinds(&self) -> Result<Vec<vault_core::prelogin::FakeProfile>> {
+        dispatch!(self.account_kinds())
+    }
+
     /// One directory entry, named exactly (no listing or search).
     pub async fn lookup_identity(
         &self,
@@ -392,9 +441,17 @@ impl Store {
     }
 
     /// The vault's active members: all of them for its owner, only itself
-    /// for any other member, none for anyone else.
+    /// for any other member; [`StoreError::Forbidden`] for a non-member
+    /// (the same refusal as for its items).
     pub async fn members(&self, me: AccountId, vault: VaultId) -> Result<Vec<Member>> {
         dispatch!(self.members(me, vault))
+    }
+
+    /// `Ok` if `me` owns `vault`; [`StoreError::Forbidden`] otherwise (a
+    /// non-member gets the same refusal as everywhere else in the vault).
+    /// Handlers check this before looking at a request body.
+    pub async fn require_owner(&self, me: AccountId, vault: VaultId) -> Result<()> {
+        dispatch!(self.require_owner(me, vault))
     }
 
     /// The vaults `me` is an active member of (to route change notifications).
@@ -463,8 +520,11 @@ impl Store {
     }
 
     /// Presents a refresh token (its hash): rotates it to `next` if it is
-    /// current and the session is active; revokes the session if it was
-    /// already rotated out ([`RefreshOutcome::Reused`]).
+    /// current and the session is active. A token already rotated out is
+    /// a [`RefreshOutcome::Repeated`] if it was rotated into this same
+    /// `next` less than `grace` ms ago (the same client retrying or racing
+    /// itself: `next` is derived from the presented token), else reuse of
+    /// a stolen copy: the session is revoked ([`RefreshOutcome::Reused`]).
     /// [`StoreError::NotFound`] for an unknown token,
     /// [`StoreError::Forbidden`] for a revoked or expired session.
     pub async fn rotate_refresh(
@@ -473,8 +533,9 @@ impl Store {
         next: &TokenHash,
         now: Millis,
         expires_at: Millis,
+        grace: Millis,
     ) -> Result<RefreshOutcome> {
-        dispatch!(self.rotate_refresh(presented, next, now, expires_at))
+        dispatch!(self.rotate_refresh(presented, next, now, expires_at, grace))
     }
 
     /// Revokes one of `me`'s sessions (logout). Returns whether it was active.
@@ -533,7 +594,7 @@ impl Store {
     /// [`StoreError::Forbidden`]: use [`PgAdmin::verify_audit`].
     pub async fn audit_verify(&self) -> Result<AuditSummary> {
         match &self.backend {
-            Backend::Sqlite(o) => sqlite::ops::verify_audit(&o.pool).await,
+            Backend::Sqlite(o) => sqlite::sql::verify_audit(&o.pool).await,
             Backend::Postgres(_) => Err(StoreError::Forbidden(
                 "the app role cannot read the whole audit log; verify with PgAdmin",
             )),

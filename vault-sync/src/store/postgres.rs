@@ -25,23 +25,50 @@
 use super::error::{Result, StoreError};
 use super::types::{AuditSummary, StoreConfig};
 use super::{Mode, Scope};
-use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Row, Transaction};
 use std::str::FromStr;
 
 pub(crate) type Db = sqlx::Postgres;
 
-// The same file is compiled once per backend on purpose (see ops.rs).
+// The same file is compiled once per backend on purpose (see sql/mod.rs).
 #[allow(clippy::duplicate_mod)]
-#[path = "ops.rs"]
-pub(crate) mod ops;
+#[path = "sql/mod.rs"]
+pub(crate) mod sql;
 
-/// The Postgres migrations, embedded at build time.
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+/// sqlx's bookkeeping table (see `migrations.rs`), Postgres flavour.
+pub(crate) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+    version BIGINT PRIMARY KEY,
+    description TEXT NOT NULL,
+    installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
+    success BOOLEAN NOT NULL,
+    checksum BYTEA NOT NULL,
+    execution_time BIGINT NOT NULL
+)";
+
+/// After a data step run as the owner: row security forced again (the
+/// migration relaxed it for the owner, in the same transaction).
+pub(crate) const AFTER_OWNER_DATA_STEP: &str = "ALTER TABLE accounts FORCE ROW LEVEL SECURITY; \
+     ALTER TABLE identities FORCE ROW LEVEL SECURITY;";
+
+/// After the account-kinds data step (0006): row security forced again.
+pub(crate) const AFTER_KINDS_STEP: &str = "ALTER TABLE accounts FORCE ROW LEVEL SECURITY; \
+     ALTER TABLE account_kinds FORCE ROW LEVEL SECURITY;";
+
+/// Transaction-level advisory lock for the migrations of this database, so
+/// nodes starting together migrate one after another (released at commit).
+pub(crate) async fn lock_migrations(tx: &mut Transaction<'static, Db>) -> Result<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtext('vault-sync migrations ' || current_database()))",
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
 
 /// The tables the schema must have (what the startup check looks for).
 pub const TABLES: &[&str] = &[
+    "account_kinds",
     "accounts",
     "audit_head",
     "audit_log",
@@ -79,6 +106,13 @@ pub(crate) async fn begin(
         Scope::Account(a) => Ok(pool
             .begin_with(format!(
                 "{start}; SELECT pg_catalog.set_config('vault.account', '{a}', true)"
+            ))
+            .await?),
+        // The hot path of a service's reads: one round trip as well.
+        Scope::Service { service, project } => Ok(pool
+            .begin_with(format!(
+                "{start}; SELECT pg_catalog.set_config('vault.service', '{service}', true), \
+                 pg_catalog.set_config('vault.project', '{project}', true)"
             ))
             .await?),
         Scope::None => Ok(pool.begin_with(start).await?),
@@ -122,7 +156,7 @@ fn options(url: &str) -> Result<PgConnectOptions> {
         .application_name("vault-sync"))
 }
 
-pub(crate) async fn connect(url: &str, cfg: StoreConfig) -> Result<ops::Ops> {
+pub(crate) async fn connect(url: &str, cfg: StoreConfig) -> Result<sql::Ops> {
     let pool = PgPoolOptions::new()
         .max_connections(cfg.max_connections.max(1))
         .connect_with(options(url)?)
@@ -131,7 +165,7 @@ pub(crate) async fn connect(url: &str, cfg: StoreConfig) -> Result<ops::Ops> {
         pool.close().await;
         return Err(e);
     }
-    Ok(ops::Ops::new(pool, cfg))
+    Ok(sql::Ops::new(pool, cfg))
 }
 
 /// Refuses (with [`StoreError::Misconfigured`]) if the role `pool` connects
@@ -147,7 +181,40 @@ pub(crate) async fn connect(url: &str, cfg: StoreConfig) -> Result<ops::Ops> {
 ///
 /// The server calls it at startup; [`Store::connect_postgres`](super::Store::connect_postgres) does.
 pub async fn check_rls_posture(pool: &PgPool) -> Result<()> {
-    let row = sqlx::query(
+    let row = posture_query(pool).await?;
+    let mut problems = role_problems(&row)?;
+    let unprotected: String = row.try_get("unprotected")?;
+    if !unprotected.is_empty() {
+        problems.push(format!("tables without RLS ENABLE + FORCE ({unprotected})"));
+    }
+    let present: i64 = row.try_get("present")?;
+    if usize::try_from(present).ok() != Some(TABLES.len()) {
+        problems
+            .push("the schema is missing tables: run the migrations as the owner role".to_owned());
+    }
+    posture_verdict(problems)
+}
+
+/// The role-level half of [`check_rls_posture`] (superuser, BYPASSRLS, a
+/// way to become one, owning or truncating tables), for an app role URL,
+/// before anything is migrated or granted: a forbidden app role is refused
+/// before the server touches the schema.
+pub async fn check_app_role(url: &str) -> Result<()> {
+    let opts = PgConnectOptions::from_str(url).map_err(|_| {
+        StoreError::Misconfigured("the app role's database URL is not valid".into())
+    })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_with(opts)
+        .await?;
+    let row = posture_query(&pool).await;
+    pool.close().await;
+    posture_verdict(role_problems(&row?)?)
+}
+
+async fn posture_query(pool: &PgPool) -> Result<sqlx::postgres::PgRow> {
+    Ok(sqlx::query(
         "SELECT r.rolsuper, r.rolbypassrls,
                 EXISTS (SELECT 1 FROM pg_catalog.pg_roles s
                         WHERE (s.rolsuper OR s.rolbypassrls) AND s.oid <> r.oid
@@ -171,7 +238,10 @@ pub async fn check_rls_posture(pool: &PgPool) -> Result<()> {
     )
     .bind(TABLES)
     .fetch_one(pool)
-    .await?;
+    .await?)
+}
+
+fn role_problems(row: &sqlx::postgres::PgRow) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     if row.try_get::<bool, _>("rolsuper")? {
         problems.push("the role is a superuser".to_owned());
@@ -190,15 +260,10 @@ pub async fn check_rls_posture(pool: &PgPool) -> Result<()> {
     if !truncatable.is_empty() {
         problems.push(format!("the role may TRUNCATE ({truncatable})"));
     }
-    let unprotected: String = row.try_get("unprotected")?;
-    if !unprotected.is_empty() {
-        problems.push(format!("tables without RLS ENABLE + FORCE ({unprotected})"));
-    }
-    let present: i64 = row.try_get("present")?;
-    if usize::try_from(present).ok() != Some(TABLES.len()) {
-        problems
-            .push("the schema is missing tables: run the migrations as the owner role".to_owned());
-    }
+    Ok(problems)
+}
+
+fn posture_verdict(problems: Vec<String>) -> Result<()> {
     if problems.is_empty() {
         Ok(())
     } else {
@@ -228,7 +293,7 @@ impl PgAdmin {
 
     /// Runs the embedded migrations (idempotent).
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await?;
+        sql::migrate::run(&self.pool, super::migrations::POSTGRES).await?;
         Ok(())
     }
 
@@ -257,6 +322,12 @@ impl PgAdmin {
             format!("GRANT SELECT, INSERT, UPDATE, DELETE ON recovery_wraps TO {role}"),
             format!("GRANT SELECT, UPDATE ON feed_clock, audit_head TO {role}"),
             format!("GRANT SELECT, INSERT ON audit_log TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE ON account_kinds TO {role}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON projects, secrets, secret_versions, \
+                 services, service_grants, access_requests, stubs, service_usage, secret_usage \
+                 TO {role}"
+            ),
         ] {
             sqlx::query(&stmt).execute(&mut *tx).await?;
         }
@@ -267,7 +338,7 @@ impl PgAdmin {
     /// Verifies the audit chain (the owner reads every row; the app role
     /// sees only its scope's).
     pub async fn verify_audit(&self) -> Result<AuditSummary> {
-        ops::verify_audit(&self.pool).await
+        sql::verify_audit(&self.pool).await
     }
 
     /// Closes the connections.

@@ -8,26 +8,47 @@
 //! single writer also orders the feed clock. Foreign keys are on.
 //!
 //! SQLite has no roles or row-level security; every query of the store
-//! filters by the acting account itself (see `ops.rs`).
+//! filters by the acting account itself (see `sql/mod.rs`).
 
-use super::error::Result;
+use super::error::{Result, StoreError};
 use super::types::StoreConfig;
 use super::{Mode, Scope};
 use sqlx::Transaction;
-use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::time::Duration;
 
 pub(crate) type Db = sqlx::Sqlite;
 
-// The same file is compiled once per backend on purpose (see ops.rs).
+// The same file is compiled once per backend on purpose (see sql/mod.rs).
 #[allow(clippy::duplicate_mod)]
-#[path = "ops.rs"]
-pub(crate) mod ops;
+#[path = "sql/mod.rs"]
+pub(crate) mod sql;
 
-/// The SQLite migrations, embedded at build time.
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// sqlx's bookkeeping table (see `migrations.rs`), SQLite flavour.
+pub(crate) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+    version BIGINT PRIMARY KEY,
+    description TEXT NOT NULL,
+    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    success BOOLEAN NOT NULL,
+    checksum BLOB NOT NULL,
+    execution_time BIGINT NOT NULL
+)";
+
+/// After a data step run as the owner (nothing to restore on SQLite).
+pub(crate) const AFTER_OWNER_DATA_STEP: &str = "";
+/// After the account-kinds data step (nothing to restore on SQLite).
+pub(crate) const AFTER_KINDS_STEP: &str = "";
+
+/// One process owns the file, and a write transaction excludes the others
+/// (`BEGIN` of sqlx's pool is deferred, so take the write lock up front).
+pub(crate) async fn lock_migrations(tx: &mut Transaction<'static, Db>) -> Result<()> {
+    // A no-op write that takes SQLite's write lock for this transaction.
+    sqlx::query("UPDATE _sqlx_migrations SET version = version WHERE 0")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
 
 pub(crate) async fn begin(
     pool: &sqlx::SqlitePool,
@@ -48,7 +69,16 @@ pub(crate) async fn set_scope(
     Ok(())
 }
 
-pub(crate) async fn open(path: &Path, cfg: StoreConfig) -> Result<ops::Ops> {
+pub(crate) async fn open(path: &Path, cfg: StoreConfig) -> Result<sql::Ops> {
+    // Wrapped keys, login records and session hashes: private to the user
+    // (the directory 0700, the database and its -wal/-shm 0600).
+    let private = |e: std::io::Error| {
+        StoreError::Misconfigured(format!("cannot make the database private: {e}"))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private_files::private_dir(dir).map_err(private)?;
+    }
+    crate::private_files::private_file(path).map_err(private)?;
     let opts = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -60,6 +90,6 @@ pub(crate) async fn open(path: &Path, cfg: StoreConfig) -> Result<ops::Ops> {
         .max_connections(cfg.max_connections.max(1))
         .connect_with(opts)
         .await?;
-    MIGRATOR.run(&pool).await?;
-    Ok(ops::Ops::new(pool, cfg))
+    sql::migrate::run(&pool, super::migrations::SQLITE).await?;
+    Ok(sql::Ops::new(pool, cfg))
 }

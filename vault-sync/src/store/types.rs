@@ -2,6 +2,7 @@
 //! (ciphertext and public keys); the rest are ids, counters and times.
 
 use super::error::{Result, StoreError};
+use crate::clock::SharedClock;
 use core::fmt;
 use core::str::FromStr;
 use sha2::Digest;
@@ -118,6 +119,70 @@ pub struct AccountRecord {
     pub created_at: Millis,
     /// When its credentials last changed.
     pub updated_at: Millis,
+    /// The spelling its login record was made with, when that is not
+    /// `identifier`: only accounts created before identifiers were
+    /// normalised (pre-login tells the client to use it in the PAKE).
+    pub pake_identifier: Option<String>,
+}
+
+/// Parses a stored account record and login record: the one parse both a
+/// store read and the pre-login decoy (`AppState::decoy_record`) run.
+pub(crate) fn parse_account_parts(
+    record: &str,
+    protocol: &str,
+    auth: &str,
+) -> Result<(EncryptedAccount, AuthRecord)> {
+    let record: EncryptedAccount =
+        serde_json::from_str(record).map_err(|_| StoreError::Corrupt("account record"))?;
+    Ok((record, AuthRecord::from_stored(protocol, auth)?))
+}
+
+/// An account's kind as `account_kinds` counts it: login protocol, SRP
+/// group, KDF params (`"srp/rfc5054-3072/65536/3/4"`, `"opaque//65536/3/4"`).
+pub(crate) fn account_kind(record: &EncryptedAccount, auth: &AuthRecord) -> String {
+    let p = record.kdf.params;
+    let (protocol, group) = match auth {
+        AuthRecord::Srp(r) => ("srp", r.group().name()),
+        AuthRecord::Opaque(_) => ("opaque", ""),
+    };
+    format!(
+        "{protocol}/{group}/{}/{}/{}",
+        p.memory_kib, p.iterations, p.parallelism
+    )
+}
+
+/// Reads an `account_kinds` key back (`None` for one this build does not
+/// know: a group from a newer release).
+pub(crate) fn parse_account_kind(
+    kind: &str,
+    accounts: i64,
+) -> Option<vault_core::prelogin::FakeProfile> {
+    let mut parts = kind.split('/');
+    let (protocol, group) = (parts.next()?, parts.next()?);
+    let mut num = || parts.next()?.parse::<u32>().ok();
+    let (m, t, p) = (num()?, num()?, num()?);
+    let srp_group = match (protocol, group) {
+        ("srp", g) => Some(serde_json::from_value(serde_json::Value::String(g.to_owned())).ok()?),
+        ("opaque", "") => None,
+        _ => return None,
+    };
+    Some(vault_core::prelogin::FakeProfile {
+        srp_group,
+        kdf_params: vault_core::KdfParams {
+            memory_kib: m,
+            iterations: t,
+            parallelism: p,
+        },
+        weight: u64::try_from(accounts).ok()?,
+    })
+}
+
+impl AccountRecord {
+    /// The identifier inside the PAKE (SRP's `I`, OPAQUE's credential
+    /// identifier) for this account.
+    pub fn pake_identifier(&self) -> &str {
+        self.pake_identifier.as_deref().unwrap_or(&self.identifier)
+    }
 }
 
 impl fmt::Debug for NewAccount {
@@ -287,6 +352,10 @@ impl Session {
 pub enum RefreshOutcome {
     /// The token was current: it is replaced by the new one.
     Rotated(Session),
+    /// The token was rotated out within the grace window, and into exactly
+    /// the `next` presented now (a repeated or concurrent refresh of the
+    /// same token): nothing changes; answer with the same new token.
+    Repeated(Session),
     /// The token had already been rotated out: someone else holds a copy.
     /// The whole session has been revoked (committed); refuse the request.
     Reused {
@@ -366,6 +435,44 @@ pub enum AuditAction {
     EmergencyCancel,
     /// An emergency request expired and its grants were released.
     EmergencyRelease,
+    /// A vault became a project (machine secrets attached).
+    ProjectCreate,
+    /// A project's machine secrets were removed.
+    ProjectRemove,
+    /// A project's or service's address allowlist changed.
+    AllowlistSet,
+    /// A secret was created or got a new version (by a member).
+    SecretWrite,
+    /// A secret was deleted.
+    SecretDelete,
+    /// Secrets' keys were rotated (after a revocation).
+    SecretRotate,
+    /// A service registered itself (pending approval).
+    ServiceRegister,
+    /// A member issued a service token (approved at once).
+    ServiceIssue,
+    /// A member approved a service (grants sealed to it).
+    ServiceApprove,
+    /// A member denied a pending service.
+    ServiceDeny,
+    /// A member revoked a service.
+    ServiceRevoke,
+    /// A service read a secret (`outcome` says whether it got it).
+    SecretAccess,
+    /// A service asked for a name that does not exist: a stub.
+    SecretStub,
+    /// A service asked for a secret it is not granted: an access request.
+    AccessRequest,
+    /// A member granted an access request.
+    AccessGrant,
+    /// A member denied an access request.
+    AccessDeny,
+    /// A member filled a stub (created the secret asked for).
+    StubFill,
+    /// A service was refused because of its address (allowlist).
+    AddressDenied,
+    /// A service token failed authentication.
+    ServiceAuthFail,
 }
 
 impl AuditAction {
@@ -391,6 +498,25 @@ impl AuditAction {
             AuditAction::EmergencyRequest => "emergency.request",
             AuditAction::EmergencyCancel => "emergency.cancel",
             AuditAction::EmergencyRelease => "emergency.release",
+            AuditAction::ProjectCreate => "project.create",
+            AuditAction::ProjectRemove => "project.remove",
+            AuditAction::AllowlistSet => "project.allowlist",
+            AuditAction::SecretWrite => "secret.write",
+            AuditAction::SecretDelete => "secret.delete",
+            AuditAction::SecretRotate => "secret.rotate",
+            AuditAction::ServiceRegister => "service.register",
+            AuditAction::ServiceIssue => "service.issue",
+            AuditAction::ServiceApprove => "service.approve",
+            AuditAction::ServiceDeny => "service.deny",
+            AuditAction::ServiceRevoke => "service.revoke",
+            AuditAction::SecretAccess => "secret.access",
+            AuditAction::SecretStub => "secret.stub",
+            AuditAction::AccessRequest => "access.request",
+            AuditAction::AccessGrant => "access.grant",
+            AuditAction::AccessDeny => "access.deny",
+            AuditAction::StubFill => "stub.fill",
+            AuditAction::AddressDenied => "service.address_denied",
+            AuditAction::ServiceAuthFail => "service.auth_fail",
         }
     }
 }
@@ -417,19 +543,47 @@ impl AuditOutcome {
     }
 }
 
+/// Who acted, or what was acted on, in an audit event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditParty {
+    /// A person (stored as the account id).
+    Account(AccountId),
+    /// A service identity (stored as `service:<id>`).
+    Service(vault_core::ServiceId),
+    /// A machine secret (stored as `secret:<id>`; its name is never stored).
+    Secret(vault_core::SecretId),
+}
+
+impl core::fmt::Display for AuditParty {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AuditParty::Account(a) => write!(f, "{a}"),
+            AuditParty::Service(s) => write!(f, "service:{s}"),
+            AuditParty::Secret(s) => write!(f, "secret:{s}"),
+        }
+    }
+}
+
+impl From<AccountId> for AuditParty {
+    fn from(a: AccountId) -> Self {
+        AuditParty::Account(a)
+    }
+}
+
 /// One audit event: who, what, to what, from where, how it ended. The store
 /// adds when (its clock) and the chain hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEvent {
     /// Who did it (`None`: not signed in, e.g. a failed login).
-    pub actor: Option<AccountId>,
+    pub actor: Option<AuditParty>,
     /// What.
     pub action: AuditAction,
-    /// The vault concerned, if any.
+    /// The vault (or project) concerned, if any.
     pub vault: Option<vault_core::VaultId>,
-    /// The account it was done to, if not the actor (a share's recipient,
-    /// the account a failed login was for).
-    pub subject: Option<AccountId>,
+    /// What or whom it was done to, if not the actor (a share's
+    /// recipient, the account a failed login was for, the service approved,
+    /// the secret read).
+    pub subject: Option<AuditParty>,
     /// The client's address, if known (at most [`MAX_REMOTE_LEN`] printable
     /// ASCII bytes).
     pub remote: Option<String>,
@@ -438,8 +592,14 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    /// A successful action by `actor`, with no vault, subject or address.
+    /// A successful action by `actor` (an account), with no vault, subject
+    /// or address.
     pub fn new(actor: Option<AccountId>, action: AuditAction) -> Self {
+        Self::by(actor.map(AuditParty::Account), action)
+    }
+
+    /// A successful action by any party.
+    pub fn by(actor: Option<AuditParty>, action: AuditAction) -> Self {
         AuditEvent {
             actor,
             action,
@@ -447,6 +607,14 @@ impl AuditEvent {
             subject: None,
             remote: None,
             outcome: AuditOutcome::Success,
+        }
+    }
+
+    /// The acting account, if a person acted.
+    pub fn actor_account(&self) -> Option<AccountId> {
+        match self.actor {
+            Some(AuditParty::Account(a)) => Some(a),
+            _ => None,
         }
     }
 }
@@ -475,6 +643,9 @@ pub struct StoreConfig {
     pub max_page_size: usize,
     /// Connection pool size. Default 8.
     pub max_connections: u32,
+    /// The clock that stamps rows (`created_at`, audit times). Default
+    /// the system clock; tests pass a [`ManualClock`](crate::clock::ManualClock).
+    pub clock: SharedClock,
     pub(crate) state_key: SymmetricKey,
 }
 
@@ -488,6 +659,7 @@ impl StoreConfig {
             max_writes_per_push: vault_core::sync::wire::MAX_WRITES_PER_PUSH,
             max_page_size: 10_000,
             max_connections: 8,
+            clock: crate::clock::system(),
             state_key,
         }
     }
@@ -500,6 +672,7 @@ impl fmt::Debug for StoreConfig {
             .field("max_writes_per_push", &self.max_writes_per_push)
             .field("max_page_size", &self.max_page_size)
             .field("max_connections", &self.max_connections)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }

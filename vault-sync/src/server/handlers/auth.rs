@@ -8,71 +8,60 @@
 
 use crate::api::*;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Auth, JsonBody, Remote, check_identifier};
+use crate::server::extract::{Auth, JsonBody, Remote, canonical_identifier};
+use crate::server::login::{
+    internal, login_failed, login_succeeded, ms, park_login, registration_refused,
+    require_fresh_login, take_login, throttle, throttle_registration, tokens_for,
+};
 use crate::server::notify::Event;
-use crate::server::ratelimit::LimitKey;
-use crate::server::tokens::{Claims, is_refresh_token, new_refresh_token};
-use crate::server::{AppState, Protocol, now_ms, now_secs};
+use crate::server::tokens::is_refresh_token;
+use crate::server::{AppState, Protocol};
 use crate::store::{
-    AccountRecord, AuditAction, AuditEvent, AuditOutcome, AuthProtocol, AuthRecord, LoginId,
-    NewAccount, NewLoginState, NewSession, RefreshOutcome, TokenHash,
+    AccountRecord, AuditAction, AuditEvent, AuditOutcome, AuthProtocol, AuthRecord, NewAccount,
+    RefreshOutcome, TokenHash,
 };
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 use std::sync::Arc;
 use vault_core::opaque::ServerLogin;
 use vault_core::prelogin::{PreloginRequest, PreloginResponse};
+use vault_core::rng;
 use vault_core::srp::ServerAwaitingClientProof;
-use vault_core::{AccountId, SecretString, rng};
 use zeroize::Zeroizing;
-
-fn internal(what: &str) -> impl FnOnce(vault_core::Error) -> ApiError + '_ {
-    move |e| ApiError::Internal(format!("{what}: {}", e.code()))
-}
-
-fn ms(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Refuses unless the session logged in (with the password or the
-/// recovery kit) within `fresh_login`: changing credentials or keys must
-/// not be possible with a stolen long-lived refresh token alone.
-pub(crate) async fn require_fresh_login(st: &AppState, auth: &Auth) -> ApiResult<()> {
-    let session = st
-        .store
-        .session(auth.account, auth.session)
-        .await?
-        .ok_or(ApiError::Unauthorized("the session has ended"))?;
-    if now_ms().saturating_sub(session.created_at) > ms(st.config.fresh_login) {
-        return Err(ApiError::Forbidden(
-            "changing credentials or keys needs a fresh login: log in again",
-        ));
-    }
-    Ok(())
-}
 
 /// Pre-login: the account's KDF config (and SRP salt), or the deterministic
 /// fake for an unknown identifier.
 #[utoipa::path(post, path = "/v1/prelogin", tag = "auth",
-    request_body(content = Object, description = "PreloginRequest {\"v\":1,\"identifier\":…}"),
-    responses((status = 200, body = Object, description = "PreloginResponse"), (status = 400, body = ErrorBody)))]
+    request_body = crate::server::openapi_schemas::PreloginRequest,
+    responses((status = 200, body = crate::server::openapi_schemas::PreloginResponse), (status = 400, body = ErrorBody)))]
 pub async fn prelogin(
     State(st): State<Arc<AppState>>,
     JsonBody(req): JsonBody<PreloginRequest>,
 ) -> ApiResult<Json<PreloginResponse>> {
-    let id = req.identifier();
-    check_identifier(id)?;
-    let found = st.store.account_by_identifier(id).await?;
-    let resp = match (&found, st.config.protocol) {
-        (Some(a), _) => match &a.auth {
-            AuthRecord::Srp(r) => st.prelogin.respond(id, Some((&a.record.kdf, r)))?,
-            AuthRecord::Opaque(_) => st.prelogin.respond_opaque(id, Some(&a.record.kdf))?,
-        },
-        (None, Protocol::Srp) => st.prelogin.respond(id, None)?,
-        (None, Protocol::Opaque) => st.prelogin.respond_opaque(id, None)?,
+    let id = canonical_identifier(req.identifier())?;
+    let found = st.store.account_by_identifier(&id).await?;
+    // Known and unknown identifiers do the same work (one query, one parsed
+    // record, the fake computed), so timing does not tell them apart.
+    let fake = match st.config.protocol {
+        Protocol::Srp => st.prelogin().respond(&id, None)?,
+        Protocol::Opaque => st.prelogin().respond_opaque(&id, None)?,
+    };
+    let resp = match &found {
+        Some(a) => {
+            let real = match &a.auth {
+                AuthRecord::Srp(r) => st.prelogin().respond(&id, Some((&a.record.kdf, r)))?,
+                AuthRecord::Opaque(_) => st.prelogin().respond_opaque(&id, Some(&a.record.kdf))?,
+            };
+            match &a.pake_identifier {
+                Some(legacy) => real.with_pake_identifier(legacy.clone()),
+                None => real,
+            }
+        }
+        None => {
+            st.decoy_record();
+            fake
+        }
     };
     Ok(Json(resp))
 }
@@ -87,10 +76,14 @@ pub async fn register_opaque_start(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<OpaqueRegisterStart>,
 ) -> ApiResult<Json<OpaqueRegisterStarted>> {
-    check_identifier(&req.identifier)?;
-    // An OPRF evaluation for any identifier: throttled like a login start,
-    // or a database thief could use it to test guesses against a record.
-    throttle(&st, &req.identifier, remote.as_deref()).await?;
+    // The OPRF key is derived from the identifier as sent (a password change
+    // of an account from before normalisation sends its old spelling), but
+    // it must be a valid identifier, and the throttle keys on its canonical
+    // form. An OPRF evaluation for any identifier is throttled like a login
+    // start, or a database thief could use it to test guesses against a
+    // record.
+    let canonical = canonical_identifier(&req.identifier)?;
+    throttle(&st, &canonical, remote.as_deref()).await?;
     let response = st
         .opaque
         .registration_response(&req.identifier, &req.request)?;
@@ -106,7 +99,13 @@ pub async fn register(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
-    check_identifier(&req.identifier)?;
+    // New accounts are made with the canonical identifier (the login record
+    // is bound to it): a client must normalise before it registers.
+    if canonical_identifier(&req.identifier)? != req.identifier {
+        return Err(ApiError::bad(
+            "the identifier is not in canonical form: normalise it (lower case, NFC) before registering",
+        ));
+    }
     let auth = match (req.auth, st.config.protocol) {
         (AuthRecordBody::Srp(r), Protocol::Srp) => AuthRecord::Srp(r),
         (AuthRecordBody::Opaque(r), Protocol::Opaque) => AuthRecord::Opaque(r),
@@ -125,188 +124,24 @@ pub async fn register(
         // parsed, so its shape is right).
         let _ = r.group();
     }
+    // Registration says whether an identifier is taken (docs/protocol.md
+    // §11), so it is throttled like a login: attempts per address, and a
+    // refused (taken) identifier counts as a failure for the identifier's
+    // registrations and the address (never for the identifier's logins).
+    throttle_registration(&st, &req.identifier, remote.as_deref()).await?;
     let account = req.record.account;
     let new = NewAccount {
         identifier: req.identifier,
         record: req.record,
         auth,
     };
-    st.store.create_account(&new, remote.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(Registered { account })))
-}
-
-/// What a parked login state holds besides the PAKE's own state: the
-/// identifier (for throttling at the second step).
-#[derive(Serialize, Deserialize)]
-struct Parked {
-    i: String,
-    s: String,
-}
-
-fn park(identifier: &str, state: &SecretString) -> SecretString {
-    let p = Parked {
-        i: identifier.to_owned(),
-        s: state.expose_secret().to_owned(),
-    };
-    let json = Zeroizing::new(serde_json::to_string(&p).unwrap_or_default());
-    let mut p = p;
-    zeroize::Zeroize::zeroize(&mut p.s);
-    SecretString::from(String::clone(&json))
-}
-
-fn unpark(state: &SecretString) -> ApiResult<(String, SecretString)> {
-    let mut p: Parked = serde_json::from_str(state.expose_secret())
-        .map_err(|_| ApiError::Internal("parked login state does not parse".into()))?;
-    let s = SecretString::from(core::mem::take(&mut p.s));
-    Ok((p.i, s))
-}
-
-pub(crate) async fn throttle(
-    st: &AppState,
-    identifier: &str,
-    remote: Option<&str>,
-) -> ApiResult<()> {
-    let ip = LimitKey::address(remote.unwrap_or("unknown"));
-    let keys = [LimitKey::identifier(identifier), ip.clone()];
-    match st.limiter.check_start(&keys, &ip).await {
-        Ok(None) => Ok(()),
-        Ok(Some(secs)) => Err(ApiError::RateLimited(secs)),
-        Err(e) => Err(ApiError::Unavailable(e.to_string())),
-    }
-}
-
-async fn park_login(
-    st: &AppState,
-    account: Option<AccountId>,
-    protocol: AuthProtocol,
-    identifier: &str,
-    state: &SecretString,
-) -> ApiResult<LoginId> {
-    let id = LoginId::generate(&mut rng::os_rng());
-    st.store
-        .put_login_state(&NewLoginState {
-            id,
-            account,
-            protocol,
-            state: park(identifier, state),
-            expires_at: now_ms().saturating_add(ms(st.config.login_ttl)),
-        })
-        .await?;
-    Ok(id)
-}
-
-async fn take_login(
-    st: &AppState,
-    login_id: &str,
-    protocol: AuthProtocol,
-) -> ApiResult<(Option<AccountId>, String, SecretString)> {
-    let id = LoginId::from_str(login_id).map_err(|_| ApiError::bad("login_id is malformed"))?;
-    let state = st
-        .store
-        .take_login_state(&id, now_ms())
-        .await?
-        .ok_or(ApiError::Unauthorized(
-            "unknown or expired login: start again",
-        ))?;
-    if state.protocol != protocol {
-        return Err(ApiError::Unauthorized(
-            "unknown or expired login: start again",
-        ));
-    }
-    let (identifier, inner) = unpark(&state.state)?;
-    Ok((state.account, identifier, inner))
-}
-
-/// Records a failed login: throttle, audit (`action`: a password or a
-/// recovery login), metrics.
-pub(crate) async fn login_failed(
-    st: &AppState,
-    action: AuditAction,
-    protocol: &'static str,
-    account: Option<AccountId>,
-    identifier: &str,
-    remote: Option<&str>,
-) -> ApiError {
-    st.metrics.login(protocol, false);
-    let ip = LimitKey::address(remote.unwrap_or("unknown"));
-    if let Err(e) = st
-        .limiter
-        .failed(&[LimitKey::identifier(identifier), ip])
-        .await
-    {
-        return ApiError::Unavailable(e.to_string());
-    }
-    let mut ev = AuditEvent::new(None, action);
-    ev.subject = account;
-    ev.remote = remote.map(str::to_owned);
-    ev.outcome = AuditOutcome::Denied;
-    if let Err(e) = st.store.audit_append(&ev).await {
-        return e.into();
-    }
-    ApiError::AuthenticationFailed
-}
-
-/// Starts a session after a successful login (`action`: a password or a
-/// recovery login).
-pub(crate) async fn login_succeeded(
-    st: &AppState,
-    action: AuditAction,
-    protocol: &'static str,
-    account: AccountId,
-    identifier: &str,
-    remote: Option<&str>,
-) -> ApiResult<SessionTokens> {
-    st.metrics.login(protocol, true);
-    if let Err(e) = st
-        .limiter
-        .succeeded(&LimitKey::identifier(identifier))
-        .await
-    {
-        return Err(ApiError::Unavailable(e.to_string()));
-    }
-    let mut rng = rng::os_rng();
-    let session_id = crate::store::SessionId::generate(&mut rng);
-    let refresh = Zeroizing::new(new_refresh_token(&mut rng));
-    let now = now_ms();
-    let session = st
-        .store
-        .create_session(
-            account,
-            &NewSession {
-                id: session_id,
-                refresh: TokenHash::of(refresh.as_bytes()),
-                expires_at: now.saturating_add(ms(st.config.refresh_ttl)),
-            },
-        )
-        .await?;
-    let mut ev = AuditEvent::new(Some(account), action);
-    ev.remote = remote.map(str::to_owned);
-    st.store.audit_append(&ev).await?;
-    Ok(tokens_for(st, account, &session, String::clone(&refresh)))
-}
-
-fn tokens_for(
-    st: &AppState,
-    account: AccountId,
-    session: &crate::store::Session,
-    refresh_token: String,
-) -> SessionTokens {
-    let now = now_secs();
-    let exp = now.saturating_add(i64::try_from(st.config.access_ttl.as_secs()).unwrap_or(900));
-    let access_token = st.tokens.issue(&Claims {
-        account,
-        session: session.id,
-        credentials_version: session.credentials_version,
-        issued_at: now,
-        expires_at: exp,
-    });
-    SessionTokens {
-        account,
-        session_id: session.id.to_string(),
-        access_token,
-        access_expires_at: exp,
-        refresh_token,
-        refresh_expires_at: session.expires_at / 1000,
+    match st.store.create_account(&new, remote.as_deref()).await {
+        Ok(()) => Ok((StatusCode::CREATED, Json(Registered { account }))),
+        Err(crate::store::StoreError::Conflict(m)) => {
+            registration_refused(&st, &new.identifier, remote.as_deref()).await?;
+            Err(ApiError::Conflict(m, None))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -319,21 +154,25 @@ pub async fn srp_start(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<SrpLoginStart>,
 ) -> ApiResult<Json<SrpLoginChallenge>> {
-    let identifier = req.hello.identifier().to_owned();
-    check_identifier(&identifier)?;
+    // Looked up by the canonical form; the PAKE runs on the spelling sent
+    // (it only succeeds with the one the login record was made with).
+    let identifier = canonical_identifier(req.hello.identifier())?;
     throttle(&st, &identifier, remote.as_deref()).await?;
     let found: Option<AccountRecord> = st.store.account_by_identifier(&identifier).await?;
+    // The fake record is always made (same work either way) and derived
+    // from the canonical form, as the pre-login fakes are.
+    let fake = st.prelogin().fake_srp_record(&identifier)?;
     let (account, record) = match &found {
         Some(AccountRecord {
             account,
             auth: AuthRecord::Srp(r),
             ..
-        }) => (Some(*account), Some(r)),
-        _ => (None, None),
+        }) => (Some(*account), r),
+        _ => (None, &fake),
     };
-    let (state, challenge) = st
-        .prelogin
-        .srp_start(record, &req.hello, &mut rng::os_rng())?;
+    let (state, challenge) =
+        st.prelogin()
+            .srp_start(Some(record), &req.hello, &mut rng::os_rng())?;
     let login_id = park_login(
         &st,
         account,
@@ -399,9 +238,9 @@ pub async fn opaque_start(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<OpaqueLoginStart>,
 ) -> ApiResult<Json<OpaqueLoginChallenge>> {
-    check_identifier(&req.identifier)?;
-    throttle(&st, &req.identifier, remote.as_deref()).await?;
-    let found = st.store.account_by_identifier(&req.identifier).await?;
+    let identifier = canonical_identifier(&req.identifier)?;
+    throttle(&st, &identifier, remote.as_deref()).await?;
+    let found = st.store.account_by_identifier(&identifier).await?;
     let (account, record) = match &found {
         Some(AccountRecord {
             account,
@@ -421,7 +260,7 @@ pub async fn opaque_start(
         &st,
         account,
         AuthProtocol::Opaque,
-        &req.identifier,
+        &identifier,
         &state.to_json(),
     )
     .await?;
@@ -483,8 +322,12 @@ pub async fn refresh(
         return Err(ApiError::bad("refresh_token is malformed"));
     }
     let presented = TokenHash::of(req.refresh_token.as_bytes());
-    let next = Zeroizing::new(new_refresh_token(&mut rng::os_rng()));
-    let now = now_ms();
+    let next = Zeroizing::new(
+        st.tokens
+            .next_refresh_token(&req.refresh_token)
+            .ok_or_else(|| ApiError::Internal("refresh token derivation".into()))?,
+    );
+    let now = st.clock.now_ms();
     let outcome = st
         .store
         .rotate_refresh(
@@ -492,6 +335,7 @@ pub async fn refresh(
             &TokenHash::of(next.as_bytes()),
             now,
             now.saturating_add(ms(st.config.refresh_ttl)),
+            ms(st.config.refresh_grace),
         )
         .await
         .map_err(|e| match e {
@@ -501,12 +345,9 @@ pub async fn refresh(
             other => other.into(),
         })?;
     match outcome {
-        RefreshOutcome::Rotated(session) => Ok(Json(tokens_for(
-            &st,
-            session.account,
-            &session,
-            String::clone(&next),
-        ))),
+        RefreshOutcome::Rotated(session) | RefreshOutcome::Repeated(session) => Ok(Json(
+            tokens_for(&st, session.account, &session, String::clone(&next)),
+        )),
         RefreshOutcome::Reused { session, account } => {
             tracing::warn!(%account, "a rotated-out refresh token was presented: session revoked");
             let mut ev = AuditEvent::new(Some(account), AuditAction::RefreshReuse);
@@ -528,7 +369,12 @@ pub async fn logout(
     Remote(remote): Remote,
 ) -> ApiResult<StatusCode> {
     st.store
-        .revoke_session(auth.account, auth.session, now_ms(), remote.as_deref())
+        .revoke_session(
+            auth.account,
+            auth.session,
+            st.clock.now_ms(),
+            remote.as_deref(),
+        )
         .await?;
     st.publish(&[Event::SessionRevoked(auth.session)]).await;
     Ok(StatusCode::NO_CONTENT)
@@ -548,7 +394,7 @@ pub async fn logout_all(
     let keep = req.keep_current.then_some(auth.session);
     let revoked = st
         .store
-        .revoke_all_sessions(auth.account, keep, now_ms(), remote.as_deref())
+        .revoke_all_sessions(auth.account, keep, st.clock.now_ms(), remote.as_deref())
         .await?;
     st.publish(&[Event::Account(auth.account)]).await;
     Ok(Json(LoggedOut { revoked }))

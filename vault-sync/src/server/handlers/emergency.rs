@@ -25,7 +25,7 @@ fn entry_body(e: &EmergencyEntry) -> EmergencyEntryBody {
     EmergencyEntryBody {
         owner: e.owner,
         contact: e.contact,
-        state: e.state.as_str().to_owned(),
+        state: e.state,
         wait_secs: u64::try_from(e.wait_ms / 1000).unwrap_or(0),
         requested_at_ms: e.requested_at,
         release_at_ms: e.release_at(),
@@ -155,12 +155,7 @@ pub async fn request(
     let owner: AccountId = path_id(&owner, "account")?;
     let entry = st
         .store
-        .request_emergency_access(
-            auth.account,
-            owner,
-            crate::server::now_ms(),
-            remote.as_deref(),
-        )
+        .request_emergency_access(auth.account, owner, st.clock.now_ms(), remote.as_deref())
         .await?;
     st.publish(&[Event::Account(owner)]).await;
     Ok(Json(entry_body(&entry)))
@@ -181,7 +176,7 @@ pub async fn claim(
     Path(owner): Path<String>,
 ) -> ApiResult<Json<EmergencyClaimed>> {
     let owner: AccountId = path_id(&owner, "account")?;
-    let now = crate::server::now_ms();
+    let now = st.clock.now_ms();
     let outcome = st
         .store
         .claim_emergency_access(auth.account, owner, now, remote.as_deref())
@@ -197,7 +192,7 @@ pub async fn claim(
             let left_ms = u64::try_from(release_at.saturating_sub(now)).unwrap_or(0);
             Err(ApiError::Coded {
                 status: StatusCode::CONFLICT,
-                code: "emergency_waiting",
+                code: crate::api::ErrorCode::EmergencyWaiting,
                 message: format!(
                     "the waiting period has not passed: the vaults can be claimed at {release_at} (Unix ms)"
                 ),
@@ -206,13 +201,13 @@ pub async fn claim(
         }
         EmergencyClaim::NotRequested => Err(ApiError::Coded {
             status: StatusCode::CONFLICT,
-            code: "emergency_not_requested",
+            code: crate::api::ErrorCode::EmergencyNotRequested,
             message: "no request is pending (never made, or cancelled by the owner): request access first".into(),
             retry_after: None,
         }),
         EmergencyClaim::AlreadyReleased => Err(ApiError::Coded {
             status: StatusCode::CONFLICT,
-            code: "emergency_released",
+            code: crate::api::ErrorCode::EmergencyReleased,
             message: "the vaults were already released".into(),
             retry_after: None,
         }),

@@ -8,33 +8,98 @@
 //! the client reconnects and syncs on reconnect, so a missed event delays,
 //! never loses, a change.
 
-use crate::server::AppState;
-use crate::server::error::ApiResult;
+use crate::api::ErrorCode;
+use crate::server::error::{ApiError, ApiResult};
 use crate::server::extract::Auth;
 use crate::server::notify::Event;
+use crate::server::{AppState, ServerConfig};
+use crate::store::SessionId;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use vault_core::AccountId;
 use vault_core::VaultId;
 
-/// Decrements the open-stream gauge when the stream is dropped.
-struct StreamGuard(Arc<AppState>);
+/// Open event streams per session and per account (one node's count: each
+/// node caps what it serves).
+#[derive(Default)]
+pub struct StreamCounts {
+    counts: std::sync::Mutex<(HashMap<SessionId, usize>, HashMap<AccountId, usize>)>,
+}
+
+impl StreamCounts {
+    /// Counts a new stream, or says which cap it would break.
+    fn open(&self, cfg: &ServerConfig, account: AccountId, session: SessionId) -> ApiResult<()> {
+        let mut c = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (by_session, by_account) = &mut *c;
+        let s = by_session.get(&session).copied().unwrap_or(0);
+        let a = by_account.get(&account).copied().unwrap_or(0);
+        if s >= cfg.max_event_streams_per_session || a >= cfg.max_event_streams_per_account {
+            return Err(ApiError::Coded {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: ErrorCode::TooManyStreams,
+                message: if s >= cfg.max_event_streams_per_session {
+                    "this session already has the most event streams allowed: close one".into()
+                } else {
+                    "this account already has the most event streams allowed: close one".into()
+                },
+                retry_after: None,
+            });
+        }
+        by_session.insert(session, s + 1);
+        by_account.insert(account, a + 1);
+        Ok(())
+    }
+
+    fn close(&self, account: AccountId, session: SessionId) {
+        let mut c = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (by_session, by_account) = &mut *c;
+        decrement(by_session, &session);
+        decrement(by_account, &account);
+    }
+}
+
+fn decrement<K: Eq + std::hash::Hash>(map: &mut HashMap<K, usize>, key: &K) {
+    if let Some(n) = map.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            map.remove(key);
+        }
+    }
+}
+
+/// Uncounts the stream (and the open-stream gauge) when it is dropped.
+struct StreamGuard {
+    st: Arc<AppState>,
+    account: AccountId,
+    session: SessionId,
+}
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        self.0.metrics.event_streams.dec();
+        self.st.metrics.event_streams.dec();
+        self.st.streams.close(self.account, self.session);
     }
 }
 
 /// The event stream.
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),
     responses((status = 200, content_type = "text/event-stream", description = "`event: ready`, then `event: changed` whenever the feed moved"),
-              (status = 401, body = crate::api::ErrorBody)))]
+              (status = 401, body = crate::api::ErrorBody),
+              (status = 429, body = crate::api::ErrorBody, description = "`too_many_streams`: the session or account holds the most streams allowed")))]
 pub async fn events(
     State(st): State<Arc<AppState>>,
     auth: Auth,
@@ -48,8 +113,13 @@ pub async fn events(
         .into_iter()
         .collect();
     let mut shutdown = st.shutdown.clone();
+    st.streams.open(&st.config, auth.account, auth.session)?;
     st.metrics.event_streams.inc();
-    let guard = StreamGuard(st.clone());
+    let guard = StreamGuard {
+        st: st.clone(),
+        account: auth.account,
+        session: auth.session,
+    };
     let me = auth.account;
     let session = auth.session;
     let stream = async_stream(move |tx| async move {
@@ -64,11 +134,14 @@ pub async fn events(
         loop {
             let changed = tokio::select! {
                 _ = shutdown.changed() => return,
+                // The client went away: end now, not at the next event (the
+                // guard frees the stream's place under the caps).
+                () = tx.closed() => return,
                 r = rx.recv() => match r {
                     Ok(Event::Vault(v)) => vaults.contains(&v),
                     Ok(Event::Account(a)) if a == me => {
                         // Memberships (or sessions) changed: re-read both.
-                        if st.sessions.check_active(&st.store, me, session).await.is_err() {
+                        if st.sessions.check_active(&st.store, st.clock.now_ms(), me, session).await.is_err() {
                             return;
                         }
                         match st.store.my_vaults(me).await {

@@ -6,10 +6,9 @@
 use crate::api::*;
 use crate::server::AppState;
 use crate::server::error::{ApiError, ApiResult};
-use crate::server::extract::{Auth, JsonBody, Remote, check_identifier};
-use crate::server::handlers::auth::{
-    account_body, login_failed, login_succeeded, require_fresh_login, throttle,
-};
+use crate::server::extract::{Auth, JsonBody, Remote, canonical_identifier};
+use crate::server::handlers::auth::account_body;
+use crate::server::login::{login_failed, login_succeeded, require_fresh_login, throttle};
 use crate::server::notify::Event;
 use crate::store::AuditAction;
 use axum::Json;
@@ -80,15 +79,15 @@ pub async fn recovery_login(
     Remote(remote): Remote,
     JsonBody(req): JsonBody<RecoveryLoginRequest>,
 ) -> ApiResult<Json<RecoveryLoginDone>> {
-    check_identifier(&req.identifier)?;
+    let identifier = canonical_identifier(&req.identifier)?;
     let token = vault_core::encoding::b64_decode(&req.token, "token")
         .ok()
         .and_then(|b| SymmetricKey::from_slice(&b).ok())
         .ok_or(ApiError::bad(
             "token must be 32 bytes of unpadded base64url",
         ))?;
-    throttle(&st, &req.identifier, remote.as_deref()).await?;
-    let found = st.store.recovery_by_identifier(&req.identifier).await?;
+    throttle(&st, &identifier, remote.as_deref()).await?;
+    let found = st.store.recovery_by_identifier(&identifier).await?;
     let (account, wrap) = match found {
         Some((account, wrap)) if wrap.check_auth_token(&token) => (account, wrap),
         other => {
@@ -97,7 +96,7 @@ pub async fn recovery_login(
                 AuditAction::RecoveryLogin,
                 "recovery",
                 other.map(|(a, _)| a),
-                &req.identifier,
+                &identifier,
                 remote.as_deref(),
             )
             .await);
@@ -108,7 +107,7 @@ pub async fn recovery_login(
         AuditAction::RecoveryLogin,
         "recovery",
         account,
-        &req.identifier,
+        &identifier,
         remote.as_deref(),
     )
     .await?;

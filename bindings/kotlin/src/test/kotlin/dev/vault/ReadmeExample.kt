@@ -9,7 +9,9 @@ fun readmeExample() {
     val secretKey = SecretKey.generate()                  // goes into the Emergency Kit
     val created = createAccount("correct horse battery", secretKey)   // KdfParams.DEFAULT
     val recordJson = created.credentials.encrypted.toJson()           // upload: the server stores it
-    val srpRecord = srpRegister("alice@example.com", created.credentials.authKey,
+    // The identifier as typed, in its one canonical form: before SRP / OPAQUE, always.
+    val identifier = normalizeIdentifier("Alice@Example.COM")        // "alice@example.com"
+    val srpRecord = srpRegister(identifier, created.credentials.authKey,
         SrpGroup.RFC5054_GROUP3072, VaultRng.os)                      // upload too
 
     // A vault and a login item.
@@ -37,4 +39,5 @@ fun readmeExample() {
     }
     // --- README example end
     check(srpRecord.verifier().size == 384)
+    check(identifier == "alice@example.com")
 }

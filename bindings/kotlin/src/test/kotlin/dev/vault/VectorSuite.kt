@@ -37,7 +37,8 @@ class VectorSuite(private val dir: File) {
         "account" to ::replayAccount, "vault" to ::replayVault, "item" to ::replayItem, "list" to ::replayList,
         "grant" to ::replayGrant, "fingerprint" to ::replayFingerprint, "shamir" to ::replayShamir,
         "srp" to ::replaySrp, "opaque" to ::replayOpaque, "prelogin" to ::replayPrelogin,
-        "lifecycle" to ::replayLifecycle,
+        "lifecycle" to ::replayLifecycle, "ed25519" to ::replayEd25519, "identifiers" to ::replayIdentifiers,
+        "sync" to ::replaySync,
     )
 
     private fun load(op: String): List<J> {
@@ -233,6 +234,50 @@ class VectorSuite(private val dir: File) {
         }
         id.verify()
         eq(id.fingerprint(), v.str("fingerprint"), "fingerprint")
+    }
+
+    private fun replayEd25519(v: J) {
+        val check: () -> Unit = when (v.str("case")) {
+            "verify" -> { { hazmatEd25519Verify(v.hex("public_key_hex"), v.hex("message_hex"), v.hex("signature_hex")) } }
+            "identity" -> {
+                val id = publicIdentityFromJson(v["identity"].json())
+                eq(json(id.toJson()), v["identity"].raw, "identity round trip")
+                ({ id.verify() })
+            }
+            else -> error("unknown case ${v.str("case")}")
+        }
+        eq(code(check), if (v.isFail) v.str("error") else "NO ERROR", "verify")
+    }
+
+    private fun replayIdentifiers(v: J) {
+        val input = v.str("input")
+        if (v.isFail) {
+            eq(code { normalizeIdentifier(input) }, v.str("error"), "error")
+            return
+        }
+        val canonical = v.str("canonical")
+        eq(normalizeIdentifier(input), canonical, "canonical")
+        eq(normalizeIdentifier(canonical), canonical, "idempotent")
+    }
+
+    private fun replaySync(v: J) {
+        val type = v.str("type")
+        val text = v.str("json")
+        if (v.isFail) {
+            eq(code { hazmatSyncWireCanonical(type, text) }, v.str("error"), "error")
+            // The engine's own entry points refuse the same text and change nothing.
+            val engine = SyncEngine()
+            val before = engine.toJson()
+            when (type) {
+                "pull_page" -> eq(code { engine.applyPull(text) }, v.str("error"), "applyPull")
+                "push_response" -> eq(code { engine.applyPush(text) }, v.str("error"), "applyPush")
+            }
+            eq(engine.toJson(), before, "engine unchanged")
+            return
+        }
+        val canonical = v.str("canonical")
+        eq(hazmatSyncWireCanonical(type, text), canonical, "canonical")
+        eq(hazmatSyncWireCanonical(type, canonical), canonical, "fixed point")
     }
 
     private fun replayShamir(v: J) {
