@@ -76,7 +76,7 @@ for crate in "${crates[@]}"; do
     tree_files "$crate" src
     case "$crate" in
       vault-core) echo examples/walkthrough.rs ;;
-      vault-sync) tree_files "$crate" 'migrations/*.sql' ;;
+      vault-sync) tree_files "$crate" 'migrations/*.sql'; echo build.rs; echo proto/vault/secrets/v1/secrets.proto ;;
     esac
   } | LC_ALL=C sort -u >"$scratch/$crate.expected"
   if ! cargo package --list --allow-dirty -p "$crate" >"$scratch/$crate.list" 2>"$scratch/$crate.err"; then

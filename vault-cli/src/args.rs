@@ -11,6 +11,9 @@ Environment:
   VAULT_PASSWORD    the account password, for scripts (prefer --password-stdin)
   VAULT_NEW_PASSWORD  the new password for `change-password`, for scripts
   VAULT_KDF_POLICY  KDF parameter policy: default | permissive_test_only (tests only)
+  VAULT_SERVICE_TOKEN, VAULT_SERVICE_TOKEN_FILE
+                    a service's token (or a 0600 file holding it), for
+                    `vault run` and `vault inject`
 
 Secret values (--password, --number, --code, --document-number, --private-key,
 --notes, --env VALUE, --field VALUE) given as `-` are read from standard input,
@@ -21,7 +24,8 @@ terminal), or from the variable named by --value-from-env; never from argv.
 Exit codes:
   0 ok, 1 error, 2 usage, 3 not logged in / locked / session ended,
   4 wrong password, 5 server unreachable, 6 refused by the server,
-  7 server error, 8 not found or ambiguous, 9 security check failed";
+  7 server error, 8 not found or ambiguous, 9 security check failed.
+  `vault run` exits with the program's own code (126/127: it could not start).";
 
 /// `vault`: a zero-knowledge secrets manager for the terminal and scripts.
 #[derive(Debug, Parser)]
@@ -219,6 +223,25 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: crate::cmd::services::ServiceCommand,
+    },
+    /// Machine secrets, as a service: run a program with secrets in its
+    /// environment (`vault run --project P -- CMD ARGS…`), resolving
+    /// `vault://PROJECT/NAME` references in the environment and in
+    /// --env-file. Authenticates with the service token
+    /// (VAULT_SERVICE_TOKEN, VAULT_SERVICE_TOKEN_FILE or --token-file);
+    /// nothing is written to disk.
+    Run {
+        /// What to resolve, and the program.
+        #[command(flatten)]
+        args: crate::cmd::run::RunArgs,
+    },
+    /// Machine secrets, as a service: render a file template's
+    /// `{{ vault://PROJECT/NAME }}` placeholders into a file written 0600
+    /// with an atomic rename.
+    Inject {
+        /// The template and the output.
+        #[command(flatten)]
+        args: crate::cmd::run::InjectArgs,
     },
     /// Machine secrets: services asking for secrets they are not granted.
     Requests {

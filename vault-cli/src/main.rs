@@ -116,6 +116,8 @@ async fn run(cli: Cli) -> CliResult<()> {
         Command::Project { command } => cmd::projects::run(&mut ctx, command).await,
         Command::Secret { command } => cmd::secrets::run(&mut ctx, command).await,
         Command::Service { command } => cmd::services::run(&mut ctx, command).await,
+        Command::Run { args } => cmd::run::run(&ctx, args).await,
+        Command::Inject { args } => cmd::run::inject(&ctx, args).await,
         Command::Requests { command } => cmd::requests::run_requests(&mut ctx, command).await,
         Command::Stubs { command } => cmd::requests::run_stubs(&mut ctx, command).await,
         Command::RecoveryKit {

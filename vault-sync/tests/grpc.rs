@@ -648,6 +648,61 @@ async fn stubs_requests_and_batches(backend: Backend) {
         (Code::PermissionDenied, "access_denied".into())
     );
 
+    // A request granted with the secret's key is served; "denying" it
+    // afterwards is refused (it would relabel it while the grant stays:
+    // revoking is how access is taken back) and changes nothing.
+    let d = env.secret(&o, "DEPLOY_KEY", "deploy-key-value").await;
+    assert_eq!(
+        read(&mut c, &token, &ring, "DEPLOY_KEY")
+            .await
+            .unwrap_err()
+            .1,
+        "access_requested"
+    );
+    let key = o.keys.unwrap_secret_key(&o.vk, &d).unwrap();
+    let grant = o
+        .keys
+        .grant_secret(&key, &token.public(), &mut env.rng)
+        .unwrap();
+    env.store()
+        .decide_request(
+            o.id,
+            o.project,
+            token.service(),
+            d.secret,
+            Some(&[grant]),
+            None,
+        )
+        .await
+        .unwrap();
+    env.state.notify_service_changed(token.service()).await;
+    let ring = keyring(&mut c, &token).await;
+    assert_eq!(
+        read(&mut c, &token, &ring, "DEPLOY_KEY")
+            .await
+            .unwrap()
+            .value
+            .expose_secret(),
+        "deploy-key-value"
+    );
+    assert!(matches!(
+        env.store()
+            .decide_request(o.id, o.project, token.service(), d.secret, None, None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let requests = env.store().access_requests(o.id, o.project).await.unwrap();
+    let r = requests.iter().find(|r| r.secret == d.secret).unwrap();
+    assert_eq!(r.status, RequestStatus::Granted);
+    assert_eq!(
+        read(&mut c, &token, &ring, "DEPLOY_KEY")
+            .await
+            .unwrap()
+            .value
+            .expose_secret(),
+        "deploy-key-value"
+    );
+
     // One round trip for several names: results in request order.
     let items: Vec<proto::SecretRequest> = ["API_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_PASSWORD"]
         .iter()
@@ -738,9 +793,10 @@ async fn stubs_requests_and_batches(backend: Backend) {
             .count()
     };
     assert_eq!(count("secret.stub", "denied"), 2);
-    assert_eq!(count("access.request", "denied"), 2);
+    assert_eq!(count("access.request", "denied"), 3);
     assert_eq!(count("secret.access", "denied"), 2);
-    assert_eq!(count("secret.access", "success"), 2);
+    assert_eq!(count("secret.access", "success"), 4);
+    assert_eq!(count("access.grant", "success"), 1);
     assert_eq!(count("access.deny", "success"), 1);
     assert_eq!(count("stub.fill", "success"), 1);
     let text = format!("{audit:?}");

@@ -3540,37 +3540,79 @@ async fn rls_user_a_cannot_touch_user_b(mut ctx: Ctx) {
         .await,
         Err("23503".into())
     );
-    // KNOWN GAPS (reported): the flush policy is FOR ALL, so the flush may
-    // also delete any project's counters (it only ever upserts); and a
-    // service's counter names its project without a composite key, so one
-    // of A's services can be counted under B's project.
+    // The flush only upserts: it deletes no project's counters, and a
+    // service's counter must name the service's own project (composite key).
     for stmt in [
         format!("DELETE FROM service_usage WHERE {in_bp}"),
         format!("DELETE FROM secret_usage WHERE {in_bp}"),
-        format!(
-            "INSERT INTO service_usage (service_id, project_id, uses, last_used_at) \
-             VALUES ('{a_ci}', '{bp}', 1, 1)"
-        ),
     ] {
-        assert_eq!(probe(&mut app, &flush, &stmt, false).await, Ok(1), "{stmt}");
+        assert_eq!(probe(&mut app, &flush, &stmt, false).await, Ok(0), "{stmt}");
+    }
+    assert_eq!(
+        probe(
+            &mut app,
+            &flush,
+            &format!(
+                "INSERT INTO service_usage (service_id, project_id, uses, last_used_at) \
+                 VALUES ('{a_ci}', '{bp}', 1, 1)"
+            ),
+            false
+        )
+        .await,
+        Err("23503".into())
+    );
+
+    // The audit chain: a service appends rows as itself only; the batch
+    // writer appends any service's rows (it writes them for every service)
+    // but never a person's. Neither reads the log.
+    let audit_row = |actor: &str| {
+        format!(
+            "INSERT INTO audit_log (seq, at_ms, actor, action, outcome, prev_hash, hash) \
+             VALUES (999999998, 1, '{actor}', 'secret.access', 'success', '', '')"
+        )
+    };
+    for (scope, actor, want) in [
+        (&a_service, format!("service:{a_ci}"), Ok(1)),
+        (
+            &a_service,
+            format!("service:{b_ci}"),
+            Err("42501".to_owned()),
+        ),
+        (&a_service, bid.clone(), Err("42501".to_owned())),
+        (
+            &a_register,
+            format!("service:{b_reg}"),
+            Err("42501".to_owned()),
+        ),
+        (&batch, format!("service:{b_ci}"), Ok(1)),
+        (&batch, bid.clone(), Err("42501".to_owned())),
+        (&flush, format!("service:{b_ci}"), Err("42501".to_owned())),
+    ] {
+        assert_eq!(
+            probe(&mut app, scope, &audit_row(&actor), false).await,
+            want,
+            "{actor} under {scope:?}"
+        );
     }
 
-    // KNOWN GAP (reported): the service policies trust `vault.project` as
-    // the store sets it (from the service's own row, `service_auth`); they
-    // do not tie it to `vault.service`. A scope pairing A's service with
-    // B's project, which the store never sets, reads B's project's secrets,
-    // versions and project row. It still files nothing there: the
-    // composite keys (service, project) refuse it.
+    // The service policies believe `vault.project` only together with the
+    // service whose row names it: a scope pairing A's service with B's
+    // project (which the store never sets) reads nothing of B's project,
+    // and files nothing there (the composite keys).
     let crossed: Vec<(&str, String)> = vec![
         ("vault.service", a_ci.clone()),
         ("vault.project", bp.clone()),
     ];
     for t in ["secrets", "secret_versions", "projects"] {
-        assert!(
-            matches!(
-                run(&mut app, &crossed, &format!("SELECT count(*) FROM {t} WHERE {in_bp}"), true).await,
-                Ok(n) if n > 0
-            ),
+        assert_eq!(
+            run(
+                &mut app,
+                &crossed,
+                &format!("SELECT count(*) FROM {t} WHERE {in_bp}"),
+                true
+            )
+            .await,
+            Ok(0),
             "{t}"
         );
     }

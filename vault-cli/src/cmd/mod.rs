@@ -6,6 +6,7 @@ pub(crate) mod items;
 pub(crate) mod lifecycle;
 pub(crate) mod projects;
 pub(crate) mod requests;
+pub(crate) mod run;
 pub(crate) mod schema;
 pub(crate) mod secrets;
 pub(crate) mod services;

@@ -27,6 +27,31 @@ pub struct AccessArgs {
 /// `vault service <command>`.
 #[derive(Debug, Subcommand)]
 pub enum ServiceCommand {
+    /// On the service's host: generate a service token (its private key
+    /// never leaves this host), save it 0600, and register it with the
+    /// project. Prints the fingerprint a project admin compares before
+    /// approving (`vault service approve`). No account needed.
+    #[command(disable_version_flag = true)]
+    Register {
+        /// The project's `vpr1.…` reference (`vault project create` and
+        /// `vault project show` print it).
+        #[arg(long, value_name = "vpr1.…")]
+        project: String,
+        /// A name for people (e.g. billing-api).
+        #[arg(long)]
+        name: String,
+        /// The service's software version, shown to admins.
+        #[arg(long)]
+        version: Option<String>,
+        /// Where to save the token (created 0600). An existing file is not
+        /// overwritten; if it holds this project's token, that token is
+        /// registered (a retry).
+        #[arg(long, value_name = "PATH")]
+        token_file: PathBuf,
+        /// Replace an existing token file with a new token.
+        #[arg(long)]
+        force: bool,
+    },
     /// Issue a service token (for CI): generated here, approved at once,
     /// printed alone on stdout (shown once: store it like a password).
     /// Without --secrets or --whole-project it reads nothing until you
@@ -221,6 +246,26 @@ fn service_json(s: &ServiceInfo) -> serde_json::Value {
 /// Runs one `vault service` command.
 pub(crate) async fn run(ctx: &mut Ctx, command: ServiceCommand) -> CliResult<()> {
     match command {
+        ServiceCommand::Register {
+            project,
+            name,
+            version,
+            token_file,
+            force,
+        } => {
+            check_service_name(&name)?;
+            super::run::register(
+                ctx,
+                super::run::Register {
+                    project,
+                    name,
+                    version,
+                    token_file,
+                    force,
+                },
+            )
+            .await
+        }
         ServiceCommand::CreateToken {
             project,
             name,

@@ -114,10 +114,12 @@ CREATE TABLE stubs (
 
 -- Access counters, flushed in batches (the audit log has every access).
 CREATE TABLE service_usage (
-    service_id TEXT COLLATE "C" NOT NULL PRIMARY KEY REFERENCES services (service_id) ON DELETE CASCADE,
+    service_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
     project_id TEXT COLLATE "C" NOT NULL,
     uses BIGINT NOT NULL,
-    last_used_at BIGINT NOT NULL
+    last_used_at BIGINT NOT NULL,
+    -- The tenant travels in the key: a counter names its service's own project.
+    FOREIGN KEY (service_id, project_id) REFERENCES services (service_id, project_id) ON DELETE CASCADE
 );
 CREATE TABLE secret_usage (
     project_id TEXT COLLATE "C" NOT NULL,
@@ -152,6 +154,17 @@ CREATE FUNCTION vault_project_member(project text, admin boolean) RETURNS boolea
                            AND m.active
                            AND (NOT admin OR m.role IN ('owner', 'editor'))) $$;
 
+-- Whether the scope is a service of `project`: `vault.project` is
+-- believed only together with the service whose row names that project,
+-- so a scope pairing one project's service with another project reads
+-- nothing.
+CREATE FUNCTION vault_service_project(project text) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT project = vault_setting('vault.project')
+              AND EXISTS (SELECT 1 FROM services s
+                          WHERE s.service_id = vault_setting('vault.service')
+                            AND s.project_id = project) $$;
+
 -- A service (no account in scope) may file and re-file its own requests
 -- and stubs, never decide them. Re-filing a request marked granted whose
 -- grant has gone (a revocation, a rotation) puts it back to pending, so
@@ -183,7 +196,7 @@ ALTER TABLE projects ENABLE ROW LEVEL SECURITY;
 ALTER TABLE projects FORCE ROW LEVEL SECURITY;
 CREATE POLICY projects_read ON projects FOR SELECT
     USING (vault_project_member(project_id, false)
-           OR project_id = vault_setting('vault.project')
+           OR vault_service_project(project_id)
            OR project_id = vault_setting('vault.project_public'));
 CREATE POLICY projects_insert ON projects FOR INSERT
     WITH CHECK (project_id IN (SELECT v.vault_id FROM vaults v
@@ -201,7 +214,7 @@ ALTER TABLE secrets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE secrets FORCE ROW LEVEL SECURITY;
 CREATE POLICY secrets_read ON secrets FOR SELECT
     USING (vault_project_member(project_id, false)
-           OR project_id = vault_setting('vault.project'));
+           OR vault_service_project(project_id));
 CREATE POLICY secrets_write ON secrets
     USING (vault_project_member(project_id, true))
     WITH CHECK (vault_project_member(project_id, true));
@@ -210,7 +223,7 @@ ALTER TABLE secret_versions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE secret_versions FORCE ROW LEVEL SECURITY;
 CREATE POLICY secret_versions_read ON secret_versions FOR SELECT
     USING (vault_project_member(project_id, false)
-           OR project_id = vault_setting('vault.project'));
+           OR vault_service_project(project_id));
 CREATE POLICY secret_versions_write ON secret_versions
     USING (vault_project_member(project_id, true))
     WITH CHECK (vault_project_member(project_id, true));
@@ -281,7 +294,10 @@ ALTER TABLE service_usage ENABLE ROW LEVEL SECURITY;
 ALTER TABLE service_usage FORCE ROW LEVEL SECURITY;
 CREATE POLICY service_usage_read ON service_usage FOR SELECT
     USING (vault_project_member(project_id, false) OR vault_setting('vault.usage') = 'flush');
-CREATE POLICY service_usage_flush ON service_usage
+-- The flush upserts counters: insert and update, never delete.
+CREATE POLICY service_usage_flush_insert ON service_usage FOR INSERT
+    WITH CHECK (vault_setting('vault.usage') = 'flush');
+CREATE POLICY service_usage_flush_update ON service_usage FOR UPDATE
     USING (vault_setting('vault.usage') = 'flush')
     WITH CHECK (vault_setting('vault.usage') = 'flush');
 CREATE POLICY service_usage_admin ON service_usage FOR DELETE
@@ -290,7 +306,10 @@ ALTER TABLE secret_usage ENABLE ROW LEVEL SECURITY;
 ALTER TABLE secret_usage FORCE ROW LEVEL SECURITY;
 CREATE POLICY secret_usage_read ON secret_usage FOR SELECT
     USING (vault_project_member(project_id, false) OR vault_setting('vault.usage') = 'flush');
-CREATE POLICY secret_usage_flush ON secret_usage
+-- The flush upserts counters: insert and update, never delete.
+CREATE POLICY secret_usage_flush_insert ON secret_usage FOR INSERT
+    WITH CHECK (vault_setting('vault.usage') = 'flush');
+CREATE POLICY secret_usage_flush_update ON secret_usage FOR UPDATE
     USING (vault_setting('vault.usage') = 'flush')
     WITH CHECK (vault_setting('vault.usage') = 'flush');
 CREATE POLICY secret_usage_admin ON secret_usage FOR DELETE

@@ -114,10 +114,12 @@ CREATE TABLE stubs (
 
 -- Access counters, flushed in batches (the audit log has every access).
 CREATE TABLE service_usage (
-    service_id TEXT NOT NULL PRIMARY KEY REFERENCES services (service_id) ON DELETE CASCADE,
+    service_id TEXT NOT NULL PRIMARY KEY,
     project_id TEXT NOT NULL,
     uses BIGINT NOT NULL,
-    last_used_at BIGINT NOT NULL
+    last_used_at BIGINT NOT NULL,
+    -- The tenant travels in the key: a counter names its service's own project.
+    FOREIGN KEY (service_id, project_id) REFERENCES services (service_id, project_id) ON DELETE CASCADE
 );
 CREATE TABLE secret_usage (
     project_id TEXT NOT NULL,

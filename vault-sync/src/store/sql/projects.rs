@@ -613,3 +613,22 @@ pub(super) struct ProjectAudit<'a> {
     pub subject: Option<AuditParty>,
     pub remote: Option<&'a str>,
 }
+
+impl<'a> ProjectAudit<'a> {
+    /// An event whose subject is one of the project's services.
+    pub(super) fn about_service(
+        me: AccountId,
+        action: AuditAction,
+        project: VaultId,
+        service: ServiceId,
+        remote: Option<&'a str>,
+    ) -> Self {
+        ProjectAudit {
+            me,
+            action,
+            project,
+            subject: Some(AuditParty::Service(service)),
+            remote,
+        }
+    }
+}

@@ -262,13 +262,7 @@ impl Ops {
             .await?;
         self.audit_project(
             &mut tx,
-            ProjectAudit {
-                me,
-                action: AuditAction::ServiceApprove,
-                project,
-                subject: Some(AuditParty::Service(service)),
-                remote,
-            },
+            ProjectAudit::about_service(me, AuditAction::ServiceApprove, project, service, remote),
             now,
         )
         .await?;
@@ -305,13 +299,7 @@ impl Ops {
         .await?;
         self.audit_project(
             &mut tx,
-            ProjectAudit {
-                me,
-                action: AuditAction::ServiceDeny,
-                project,
-                subject: Some(AuditParty::Service(service)),
-                remote,
-            },
+            ProjectAudit::about_service(me, AuditAction::ServiceDeny, project, service, remote),
             now,
         )
         .await?;
@@ -383,13 +371,7 @@ impl Ops {
             .await?;
         self.audit_project(
             &mut tx,
-            ProjectAudit {
-                me,
-                action: AuditAction::ServiceRevoke,
-                project,
-                subject: Some(AuditParty::Service(service)),
-                remote,
-            },
+            ProjectAudit::about_service(me, AuditAction::ServiceRevoke, project, service, remote),
             now,
         )
         .await?;
@@ -423,13 +405,7 @@ impl Ops {
         }
         self.audit_project(
             &mut tx,
-            ProjectAudit {
-                me,
-                action: AuditAction::AllowlistSet,
-                project,
-                subject: Some(AuditParty::Service(service)),
-                remote,
-            },
+            ProjectAudit::about_service(me, AuditAction::AllowlistSet, project, service, remote),
             now,
         )
         .await?;

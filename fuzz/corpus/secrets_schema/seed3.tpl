@@ -1,0 +1,1 @@
+url = "{{ vault://billing/DATABASE_URL }}"
