@@ -1328,6 +1328,107 @@ export interface VaultClientError extends Error {
   retryAfter?: number
 }
 
+// --- Service secrets (createSecretsClient: the vault-secrets client) -------
+
+/**
+ * `secrets.schema.json`, parsed (docs/secrets.md "The schema file"): the
+ * secrets a service declares. Checked by vault-core (unknown keywords,
+ * `default` and `examples` especially, are refused).
+ */
+export interface SecretsSchemaDocument {
+  $schema?: string
+  $id?: string
+  title?: string
+  description?: string
+  type?: 'object'
+  properties?: { [name: string]: { type?: 'string'; description?: string; title?: string } }
+  required?: readonly string[]
+  additionalProperties?: boolean
+}
+/** `createSecretsClient`'s options; each falls back to its environment variable. */
+export interface SecretsClientOptions {
+  /** The server: `https://…`, or `http://` to this machine only (`VAULT_SERVER`). */
+  server?: string
+  /** The `vst1.…` service token (`VAULT_SERVICE_TOKEN`). This or `tokenFile` replaces both token variables. */
+  token?: string
+  /** A file holding the token, not readable by group or others (`VAULT_SERVICE_TOKEN_FILE`). */
+  tokenFile?: string
+  /** Extra CA certificates, PEM (`VAULT_CA_FILE`). */
+  caFile?: string
+  /** Plain `http://` to a host other than this machine (the token is a bearer secret; `VAULT_ALLOW_HTTP`; default false). */
+  allowInsecureHttp?: boolean
+  /** How long opened values are served from memory, in ms (`VAULT_SECRETS_CACHE_TTL` in seconds; default 60000; 0: no cache). */
+  cacheTtlMs?: number
+  /** Per-call timeout in ms (default 30000). */
+  timeoutMs?: number
+  /** Connection timeout in ms (default 10000). */
+  connectTimeoutMs?: number
+  /** The schema (parsed, or its JSON text): `getAll` reads its names; reads send each name's description along. */
+  schema?: SecretsSchemaDocument | string
+}
+/** A secrets type: every member a string (optional members may be missing). */
+export type SecretValuesOf<S> = { [K in keyof S]?: string }
+/** The secrets type of a client without one: any name, any value possibly missing. */
+export type SecretValues = Record<string, string | undefined>
+/** The codes of `SecretsError`: the server's stable codes, then the client's own. */
+export type SecretsErrorCode =
+  | 'secret_not_found'
+  | 'access_requested'
+  | 'access_denied'
+  | 'unauthenticated'
+  | 'pending_approval'
+  | 'denied'
+  | 'not_allowed_from_address'
+  | 'rate_limited'
+  | 'too_many_pending'
+  | 'already_registered'
+  | 'project_not_found'
+  | 'unavailable'
+  | 'audit_unavailable'
+  | 'malformed'
+  | 'unsupported_version'
+  | 'too_many_streams'
+  | 'internal'
+  /** The server could not be reached (or TLS failed). */
+  | 'network'
+  | 'timeout'
+  /** Options, environment variables or the token file are unusable (thrown by `createSecretsClient`). */
+  | 'config'
+  /** Not a valid secret name, an unknown option, `getAll` without a schema. */
+  | 'invalid_argument'
+  /** An answer of the server that does not check out. */
+  | 'protocol'
+  /** The client was closed. */
+  | 'closed'
+  | VaultErrorCode
+  | (string & {})
+/** What `createSecretsClient` throws and `SecretsClient` promises reject with. The message never holds a value, a secret name or the token. */
+export interface SecretsError extends Error {
+  code: SecretsErrorCode
+  /** When rate limited: seconds to wait, if the server said. */
+  retryAfter?: number
+}
+/** One result of `getSecrets`. */
+export type SecretResult<K extends string = string> =
+  | { name: K; ok: true; value: string }
+  | { name: K; ok: false; code: SecretsErrorCode; message: string }
+/** One entry of `listSecrets`. */
+export interface SecretEntry {
+  name: string
+  value: string
+}
+/**
+ * A `SecretsClientBase` typed by a secrets interface `S` (what
+ * `scripts/schema-dts.mjs` or `vault secrets schema typescript` generates
+ * from the schema): `getSecret` and `getSecrets` take only `S`'s names,
+ * `getAll` resolves to `S`.
+ */
+export interface SecretsClient<S extends SecretValuesOf<S> = SecretValues> extends SecretsClientBase {
+  getSecret<K extends keyof S & string>(name: K): Promise<string>
+  getSecrets<K extends keyof S & string>(names: readonly K[]): Promise<SecretResult<K>[]>
+  getAll(): Promise<S>
+}
+
 // ---------------------------------------------------------------------------
 // Functions and classes (generated from the Rust doc comments).
 // ---------------------------------------------------------------------------
@@ -1535,6 +1636,74 @@ export declare class SecretKey {
   exportBytes(): Buffer
   /** Constant-time comparison. */
   equals(other: SecretKey): boolean
+}
+
+/**
+ * A service's client of its project's secrets (`vault-secrets`): reads
+ * what the project grants this service over gRPC and decrypts it in this
+ * process; the server never sees a value or a name. Made by
+ * `createSecretsClient`; `SecretsClient<S>` is this class typed by a
+ * schema. Every method returns a promise and runs off the event loop;
+ * calls run concurrently over one connection. Opened values are cached
+ * for `cacheTtlMs`; `watch()` drops changed ones at once. Failures reject
+ * with an `Error` carrying `code` (see `SecretsError`); no message holds a
+ * value, a secret name or the token.
+ */
+export declare class SecretsClientBase {
+  /** The project's id (from the token). */
+  get project(): string
+  /** This service's id (from the token). */
+  get service(): string
+  /** The server's URL, normalised. */
+  get server(): string
+  /** Whether the watcher started by `watch()` is running. */
+  get isWatching(): boolean
+  /**
+   * The value of secret `name` (from the cache, or `GetSecret`). The
+   * name travels sealed to the project, with its description from the
+   * schema: if the secret is missing (`secret_not_found`) or not granted
+   * to this service (`access_requested`; `access_denied` once refused)
+   * the project's members see which name was asked for and why.
+   */
+  getSecret(name: string): Promise<string>
+  /**
+   * Several secrets in one round trip (`GetSecrets`; cached ones from
+   * memory): one result per name, in order, `{ name, ok: true, value }`
+   * or `{ name, ok: false, code, message }` for a name that is missing
+   * or not granted (a stub or access request is filed for it). A
+   * failure of the call itself rejects.
+   */
+  getSecrets(names: readonly string[]): Promise<SecretResult[]>
+  /**
+   * Every secret this service may read, by name (`ListSecrets`): the
+   * whole project's with whole-project access, the granted ones
+   * otherwise. `[{ name, value }]`, sorted by name. Files nothing on the
+   * server (no name is asked for).
+   */
+  listSecrets(): Promise<SecretEntry[]>
+  /**
+   * Every secret the schema names, in one round trip, each asked for
+   * with its description: an object from name to value. A required
+   * secret that is missing or not granted rejects (`secret_not_found`,
+   * `access_requested`, …); an optional one is left out. Needs the
+   * `schema` option (else `invalid_argument`).
+   */
+  getAll(): Promise<object>
+  /**
+   * Starts the background watcher (`WatchSecrets`): a changed secret's
+   * cached value is dropped at once, everything on a change of grants,
+   * and after a revocation every read rejects with `unauthenticated`.
+   * Resolves once the stream is open (its errors reject here); later it
+   * reconnects by itself. Idempotent. It does not keep the process
+   * alive.
+   */
+  watch(): Promise<void>
+  /**
+   * Stops the watcher and drops the connection, the cached values and
+   * the keys. Calls already running finish; later ones reject with
+   * `closed`. Idempotent.
+   */
+  close(): Promise<void>
 }
 
 /**
@@ -2082,6 +2251,32 @@ export declare function createAccount(password: string, options?: { params?: Kdf
 export declare function createAccountSync(password: string, options?: { params?: KdfParams, secretKey?: SecretKey, rng?: Rng }): NewAccount
 
 /**
+ * Makes a client for a service's secrets: `createSecretsClient(options?)`
+ * or `createSecretsClient(schema, options?)` (what
+ * `vault secrets schema typescript` declares). Options, each falling back
+ * to its environment variable as `SecretsClient::from_env` reads them:
+ * `server` (`VAULT_SERVER`: `https://…`, or `http://` to this machine
+ * only unless `allowInsecureHttp` / `VAULT_ALLOW_HTTP=1`), `token` (the `vst1.…`
+ * text, `VAULT_SERVICE_TOKEN`) or `tokenFile` (`VAULT_SERVICE_TOKEN_FILE`,
+ * not readable by group or others; either option replaces both
+ * variables), `caFile` (`VAULT_CA_FILE`: extra CA certificates, PEM),
+ * `cacheTtlMs` (how long opened values are served from memory;
+ * `VAULT_SECRETS_CACHE_TTL` in seconds; default 60 s, 0: no cache),
+ * `timeoutMs` (per call, default 30000), `connectTimeoutMs` (default
+ * 10000) and `schema` (the parsed
+ * `secrets.schema.json`, or its text: `getAll` reads its names and every
+ * read sends a name's description along). A first argument is taken as
+ * the schema when it is a string, when options follow it, or when it has
+ * a schema keyword (`properties`, `required`, `type`, `$schema`, …).
+ *
+ * Checks the configuration and the schema at once (throws with code
+ * `config`, `malformed` or `invalid_argument`; never quoting the token);
+ * connects on the first call. Type the client with the schema's
+ * interface: `createSecretsClient<Secrets>({ schema })`.
+ */
+export declare function createSecretsClient<S extends SecretValuesOf<S> = SecretValues>(...args: [options?: SecretsClientOptions] | [schema: SecretsSchemaDocument | string, options?: SecretsClientOptions]): SecretsClient<S>
+
+/**
  * Derives the auth key and master KEK (Argon2id, then HKDF) on a worker
  * thread. Options: `secretKey` (two-secret derivation), `policy` (default
  * `kdfPolicy()`: the config's params are checked first, since they come
@@ -2243,6 +2438,15 @@ export declare function recoverAccountWithWords(wrap: RecoveryWrap | string, wor
  * `'x-cha-cha20-poly1305'`), `rng`.
  */
 export declare function sealEnvelope(key: SymmetricKey, context: EnvelopeContext, plaintext: Buffer, options?: { algorithm?: Algorithm, rng?: Rng }): string
+
+/**
+ * TypeScript declarations for a schema-typed client: vault-core's
+ * generator, the one `vault secrets schema typescript` runs. `schema` is
+ * the parsed `secrets.schema.json` or its text; `interfaceName` defaults
+ * to `Secrets`. Throws `malformed` (naming the place) for a schema that
+ * is not one. `scripts/schema-dts.mjs` wraps it as a command.
+ */
+export declare function secretsSchemaTypescript(schema: SecretsSchemaDocument | string, interfaceName?: string): string
 
 /**
  * Recovers the secret from at least `threshold` shares of one split.

@@ -3,9 +3,12 @@
 # installs what it needs (skipping what is present), builds the addon with
 # the `test-vectors` feature into build-test/ (never the shipped build), and
 # runs `node --test`. Exits non-zero on any failure, or when the committed
-# generated TypeScript is stale (../check-generated.sh). The client suite
-# (test/client.test.mjs) runs against a real vault-server, built here and
-# passed in as VAULT_SERVER_BIN (set it yourself to use another build).
+# generated TypeScript is stale (../check-generated.sh). The client suites
+# (test/client.test.mjs, test/secrets.test.mjs) run against a real
+# vault-server, built here and passed in as VAULT_SERVER_BIN; the secrets
+# suite's admin is the `vault` CLI, built here as VAULT_CLI_BIN (set either
+# yourself to use another build). The type tests (test/secrets-types.test.mjs)
+# run tsc from build-test/tools (typescript + @types/node, installed here).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,6 +21,14 @@ if [ ! -x node_modules/.bin/napi ]; then
   # transitive dependency are not recorded); fall back to a plain install.
   npm ci --no-audit --no-fund --loglevel=error ||
     npm install --no-audit --no-fund --loglevel=error
+fi
+
+# The type tests' compiler, pinned, in the test's own tool directory (not a
+# dependency of the package).
+if [ ! -x build-test/tools/node_modules/typescript/bin/tsc ] || [ ! -d build-test/tools/node_modules/@types/node ]; then
+  mkdir -p build-test/tools
+  [ -f build-test/tools/package.json ] || echo '{ "private": true }' >build-test/tools/package.json
+  (cd build-test/tools && npm install --no-audit --no-fund --loglevel=error typescript@5.9.3 @types/node@20.19.43)
 fi
 
 # The committed generated TypeScript (data types, napi's index.d.ts/index.js)
@@ -37,18 +48,29 @@ if [ -n "${VAULT_PREBUILT_DIR:-}" ] && [ -f "$VAULT_PREBUILT_DIR/libvault_node.s
   if [ -z "${VAULT_SERVER_BIN:-}" ] && [ -x "$VAULT_PREBUILT_DIR/vault-server" ]; then
     export VAULT_SERVER_BIN="$VAULT_PREBUILT_DIR/vault-server"
   fi
+  if [ -z "${VAULT_CLI_BIN:-}" ] && [ -x "$VAULT_PREBUILT_DIR/vault" ]; then
+    export VAULT_CLI_BIN="$VAULT_PREBUILT_DIR/vault"
+  fi
 else
   npx napi build --platform --features test-vectors --output-dir build-test
 fi
 
-# The server the client suite talks to (debug build, SQLite).
+# The server the client suites talk to (debug build, SQLite), and the admin's
+# CLI of the secrets suite.
+target_dir() {
+  cargo metadata --format-version 1 --no-deps |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))'
+}
 if [ -z "${VAULT_SERVER_BIN:-}" ]; then
   cargo build -p vault-server --bin vault-server
-  target_dir=$(cargo metadata --format-version 1 --no-deps |
-    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
-  export VAULT_SERVER_BIN="$target_dir/debug/vault-server"
+  export VAULT_SERVER_BIN="$(target_dir)/debug/vault-server"
+fi
+if [ -z "${VAULT_CLI_BIN:-}" ]; then
+  cargo build -p vault-cli --bin vault
+  export VAULT_CLI_BIN="$(target_dir)/debug/vault"
 fi
 echo "vault-server: $VAULT_SERVER_BIN"
+echo "vault CLI: $VAULT_CLI_BIN"
 
 set +e
 node --test --test-reporter=spec test/*.test.mjs 2>&1 | tee build-test/test-output.txt

@@ -24,8 +24,10 @@
 //!   the app performs the HTTP requests it plans.
 //! - Where IO happens: only in `VaultClient`, the high-level client of
 //!   `vault-sync` (HTTP to the server, an encrypted SQLite replica in a
-//!   device directory), driven on napi's tokio runtime. Everything else does
-//!   no IO: the caller moves bytes; this crate and the core compute.
+//!   device directory), and in the service secrets client
+//!   (`createSecretsClient`: `vault-secrets` over gRPC, values decrypted in
+//!   this process), both driven on napi's tokio runtime. Everything else
+//!   does no IO: the caller moves bytes; this crate and the core compute.
 //!
 //! The JS API and its TypeScript types are generated from the `#[napi]`
 //! items below (doc comments become `index.d.ts`); the data-object types
@@ -49,6 +51,7 @@ mod lifecycle;
 mod opaque;
 mod prelogin;
 mod rng;
+mod secrets_client;
 mod shamir;
 mod sharing;
 mod srp;

@@ -258,6 +258,107 @@ export interface VaultClientError extends Error {
   retryAfter?: number
 }
 
+// --- Service secrets (createSecretsClient: the vault-secrets client) -------
+
+/**
+ * `secrets.schema.json`, parsed (docs/secrets.md "The schema file"): the
+ * secrets a service declares. Checked by vault-core (unknown keywords,
+ * `default` and `examples` especially, are refused).
+ */
+export interface SecretsSchemaDocument {
+  $schema?: string
+  $id?: string
+  title?: string
+  description?: string
+  type?: 'object'
+  properties?: { [name: string]: { type?: 'string'; description?: string; title?: string } }
+  required?: readonly string[]
+  additionalProperties?: boolean
+}
+/** `createSecretsClient`'s options; each falls back to its environment variable. */
+export interface SecretsClientOptions {
+  /** The server: `https://…`, or `http://` to this machine only (`VAULT_SERVER`). */
+  server?: string
+  /** The `vst1.…` service token (`VAULT_SERVICE_TOKEN`). This or `tokenFile` replaces both token variables. */
+  token?: string
+  /** A file holding the token, not readable by group or others (`VAULT_SERVICE_TOKEN_FILE`). */
+  tokenFile?: string
+  /** Extra CA certificates, PEM (`VAULT_CA_FILE`). */
+  caFile?: string
+  /** Plain `http://` to a host other than this machine (the token is a bearer secret; `VAULT_ALLOW_HTTP`; default false). */
+  allowInsecureHttp?: boolean
+  /** How long opened values are served from memory, in ms (`VAULT_SECRETS_CACHE_TTL` in seconds; default 60000; 0: no cache). */
+  cacheTtlMs?: number
+  /** Per-call timeout in ms (default 30000). */
+  timeoutMs?: number
+  /** Connection timeout in ms (default 10000). */
+  connectTimeoutMs?: number
+  /** The schema (parsed, or its JSON text): `getAll` reads its names; reads send each name's description along. */
+  schema?: SecretsSchemaDocument | string
+}
+/** A secrets type: every member a string (optional members may be missing). */
+export type SecretValuesOf<S> = { [K in keyof S]?: string }
+/** The secrets type of a client without one: any name, any value possibly missing. */
+export type SecretValues = Record<string, string | undefined>
+/** The codes of `SecretsError`: the server's stable codes, then the client's own. */
+export type SecretsErrorCode =
+  | 'secret_not_found'
+  | 'access_requested'
+  | 'access_denied'
+  | 'unauthenticated'
+  | 'pending_approval'
+  | 'denied'
+  | 'not_allowed_from_address'
+  | 'rate_limited'
+  | 'too_many_pending'
+  | 'already_registered'
+  | 'project_not_found'
+  | 'unavailable'
+  | 'audit_unavailable'
+  | 'malformed'
+  | 'unsupported_version'
+  | 'too_many_streams'
+  | 'internal'
+  /** The server could not be reached (or TLS failed). */
+  | 'network'
+  | 'timeout'
+  /** Options, environment variables or the token file are unusable (thrown by `createSecretsClient`). */
+  | 'config'
+  /** Not a valid secret name, an unknown option, `getAll` without a schema. */
+  | 'invalid_argument'
+  /** An answer of the server that does not check out. */
+  | 'protocol'
+  /** The client was closed. */
+  | 'closed'
+  | VaultErrorCode
+  | (string & {})
+/** What `createSecretsClient` throws and `SecretsClient` promises reject with. The message never holds a value, a secret name or the token. */
+export interface SecretsError extends Error {
+  code: SecretsErrorCode
+  /** When rate limited: seconds to wait, if the server said. */
+  retryAfter?: number
+}
+/** One result of `getSecrets`. */
+export type SecretResult<K extends string = string> =
+  | { name: K; ok: true; value: string }
+  | { name: K; ok: false; code: SecretsErrorCode; message: string }
+/** One entry of `listSecrets`. */
+export interface SecretEntry {
+  name: string
+  value: string
+}
+/**
+ * A `SecretsClientBase` typed by a secrets interface `S` (what
+ * `scripts/schema-dts.mjs` or `vault secrets schema typescript` generates
+ * from the schema): `getSecret` and `getSecrets` take only `S`'s names,
+ * `getAll` resolves to `S`.
+ */
+export interface SecretsClient<S extends SecretValuesOf<S> = SecretValues> extends SecretsClientBase {
+  getSecret<K extends keyof S & string>(name: K): Promise<string>
+  getSecrets<K extends keyof S & string>(names: readonly K[]): Promise<SecretResult<K>[]>
+  getAll(): Promise<S>
+}
+
 // ---------------------------------------------------------------------------
 // Functions and classes (generated from the Rust doc comments).
 // ---------------------------------------------------------------------------

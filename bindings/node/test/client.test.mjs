@@ -7,11 +7,10 @@
 // tests are skipped (with a message saying so).
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { vault, INSECURE, PERMISSIVE } from './helpers.mjs'
+import { vault, INSECURE, PERMISSIVE, startVaultServer, stopVaultServer } from './helpers.mjs'
 
 const BIN = process.env.VAULT_SERVER_BIN
 const skip = BIN ? false : 'VAULT_SERVER_BIN is not set (bash test.sh builds vault-server and sets it)'
@@ -47,33 +46,8 @@ async function rejection (promise) {
 let server // { proc, url }
 
 /** Starts vault-server on a free port with a fresh SQLite data directory. */
-async function startServer (name = 'server', extra = []) {
-  const dataDir = dir(name)
-  const env = { PATH: process.env.PATH, RUST_LOG: 'warn' } // no VAULT_* from the caller's shell
-  const proc = spawn(BIN, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  proc.stderr.on('data', (d) => { stderr += d })
-  const url = await new Promise((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`vault-server did not start in 60 s: ${stderr}`)), 60_000)
-    proc.stdout.on('data', (d) => {
-      out += d
-      const m = out.match(/listening on (http:\/\/\S+)/)
-      if (m) { clearTimeout(timer); resolve(m[1]) }
-    })
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`vault-server exited (${code}): ${stderr}`)) })
-  })
-  return { proc, url }
-}
-
-async function stopServer (s = server) {
-  if (!s || s.proc.exitCode !== null) return
-  const exited = new Promise((resolve) => s.proc.once('exit', resolve))
-  s.proc.kill('SIGTERM')
-  const t = setTimeout(() => s.proc.kill('SIGKILL'), 10_000)
-  await exited
-  clearTimeout(t)
-}
+const startServer = (name = 'server', extra = []) => startVaultServer(BIN, dir(name), extra)
+const stopServer = (s = server) => stopVaultServer(s)
 
 let srpServer
 

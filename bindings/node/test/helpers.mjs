@@ -1,5 +1,6 @@
 // Shared helpers for the node --test suites.
 import { createRequire } from 'node:module'
+import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
@@ -8,8 +9,12 @@ import assert from 'node:assert/strict'
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
 
-/** The addon: the test build (with the `test-vectors` feature) unless VAULT_NODE_ADDON names another loader. */
-export const vault = require(process.env.VAULT_NODE_ADDON ?? join(here, '..', 'build-test', 'index.js'))
+/** Where the addon is loaded from: the test build's loader, unless VAULT_NODE_ADDON names another loader (or a `.node` file). */
+export const ADDON = process.env.VAULT_NODE_ADDON ?? join(here, '..', 'build-test', 'index.js')
+/** The addon: the test build (with the `test-vectors` feature) unless VAULT_NODE_ADDON names another. */
+export const vault = require(ADDON)
+/** The native library itself (for NAPI_RS_NATIVE_LIBRARY_PATH, which the package's own index.js honours). */
+export const ADDON_LIBRARY = ADDON.endsWith('.node') ? ADDON : join(dirname(ADDON), 'vault-node.linux-x64-gnu.node')
 
 export const VECTOR_DIR = join(here, '..', '..', '..', 'test-vectors')
 
@@ -33,11 +38,12 @@ export function load(name) {
 /**
  * JSON.parse, except that integers beyond 2^53 (a u64 revision in the
  * envelope vectors) become BigInts instead of losing precision. The binding
- * accepts BigInt wherever a u64 goes.
+ * accepts BigInt wherever a u64 goes. Numbers inside strings (JSON text
+ * embedded in a vector, as in sync.json) are left as they are.
  */
 export function parseExact(text) {
-  const marked = text.replace(/(:\s*)(\d{16,})(\s*[,}\]])/g, (m, a, digits, b) =>
-    Number.isSafeInteger(Number(digits)) ? m : `${a}"${digits}n"${b}`)
+  const marked = text.replace(/"(?:[^"\\]|\\.)*"|(:\s*)(\d{16,})(\s*[,}\]])/g, (m, a, digits, b) =>
+    digits === undefined || Number.isSafeInteger(Number(digits)) ? m : `${a}"${digits}n"${b}`)
   return JSON.parse(marked, (_, v) => (typeof v === 'string' && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v))
 }
 
@@ -80,4 +86,36 @@ export function vaultKey(v) {
 /** The seeded account of the grant/vault vectors. */
 export function accountFromSeed(password, seedHex) {
   return vault.createAccountSync(password, { params: INSECURE, rng: seeded(seedHex) }).account
+}
+
+/**
+ * Starts `bin` (a vault-server build) on a free loopback port with a fresh
+ * SQLite data directory; resolves with `{ proc, url }` once it listens.
+ */
+export async function startVaultServer (bin, dataDir, extra = []) {
+  const env = { PATH: process.env.PATH, RUST_LOG: 'warn' } // no VAULT_* from the caller's shell
+  const proc = spawn(bin, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr.on('data', (d) => { stderr += d })
+  const url = await new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`vault-server did not start in 60 s: ${stderr}`)), 60_000)
+    proc.stdout.on('data', (d) => {
+      out += d
+      const m = out.match(/listening on (http:\/\/\S+)/)
+      if (m) { clearTimeout(timer); resolve(m[1]) }
+    })
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`vault-server exited (${code}): ${stderr}`)) })
+  })
+  return { proc, url }
+}
+
+/** Stops a server started by `startVaultServer` (SIGTERM, then SIGKILL after 10 s). */
+export async function stopVaultServer (s) {
+  if (!s || s.proc.exitCode !== null) return
+  const exited = new Promise((resolve) => s.proc.once('exit', resolve))
+  s.proc.kill('SIGTERM')
+  const t = setTimeout(() => s.proc.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(t)
 }
