@@ -63,29 +63,7 @@ pub enum EmergencyCommand {
 
 /// Parses `7d`, `48h`, `90m`, `3600s` or `3600` (seconds).
 fn parse_wait(s: &str) -> CliResult<Duration> {
-    let t = s.trim();
-    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| CliError::usage(format!("--wait {s}: use e.g. 7d, 48h, 90m or 3600s")))?;
-    let unit_secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(CliError::usage(format!(
-                "--wait {s}: use e.g. 7d, 48h, 90m or 3600s"
-            )));
-        }
-    };
-    match n.checked_mul(unit_secs) {
-        Some(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err(CliError::usage("--wait must be positive")),
-    }
+    crate::term::parse_duration("--wait", s)
 }
 
 /// `7d 2h`, `3h 5m`, `40s`.
@@ -107,24 +85,8 @@ fn human(d: Duration) -> String {
 
 /// Unix ms as `YYYY-MM-DD HH:MM:SS UTC`.
 fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let (y, mo, d, h, mi, sec) = crate::term::utc_civil(ms);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{sec:02} UTC")
 }
 
 /// "at … (in …)" for a release time, seen at `now_ms`.
