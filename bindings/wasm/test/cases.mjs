@@ -95,7 +95,12 @@ const BIG = "__u64__";
  * vectors bind a revision of 0x0102030405060708, which a JS number cannot hold.
  */
 export function parseVectorJson(text) {
-  const marked = text.replace(/([:\[,]\s*)(\d{16,})(?=\s*[,}\]])/g, `$1"${BIG}$2"`);
+  // Strings are matched first and left as they are: a number-like run
+  // inside a JSON document embedded as a string must not be rewritten.
+  const marked = text.replace(
+    /"(?:[^"\\]|\\.)*"|([:\[,]\s*)(\d{16,})(?=\s*[,}\]])/g,
+    (m, pre, digits) => (digits === undefined ? m : `${pre}"${BIG}${digits}"`),
+  );
   return JSON.parse(marked, (_k, v) => {
     if (typeof v === "string" && v.startsWith(BIG)) {
       const n = BigInt(v.slice(BIG.length));
