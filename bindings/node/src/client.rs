@@ -22,7 +22,7 @@
 //! rustfmt does not sort them).
 
 use crate::convert::{from_js, parse_id, to_js};
-use crate::error::{Failure, OrNapi, Result, client_rejection, glue, to_rejection};
+use crate::error::{Failure, OrNapi, Result, client_rejection, glue};
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::{Env, Unknown, ValueType};
 use napi_derive::napi;
@@ -245,11 +245,7 @@ where
     T: Send + 'static,
     V: ToNapiValue,
 {
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, out| match out {
-        Ok(t) => done(env, t).map_err(|e| to_rejection(env, e)),
-        Err(f) => Err(client_rejection(env, f)),
-    })
-    .or_napi()
+    crate::error::spawn_promise(env, fut, done, client_rejection)
 }
 
 /// [`run`] with a serde-shaped result.

@@ -161,3 +161,25 @@ pub fn client_rejection(env: &Env, f: Failure) -> napi::Error {
     }
     napi::Error::from(js)
 }
+
+/// Runs `fut` on napi's tokio runtime and settles a promise with it: `done`
+/// turns the output into a JS value back on the main thread, `reject`
+/// turns a failure into the coded `Error` the promise rejects with. Shared
+/// by the clients, which differ only in their failure type.
+pub(crate) fn spawn_promise<'e, T, F, V>(
+    env: &'e Env,
+    fut: impl std::future::Future<Output = std::result::Result<T, F>> + Send + 'static,
+    done: impl FnOnce(&'e Env, T) -> Result<V> + 'static,
+    reject: fn(&Env, F) -> napi::Error,
+) -> Result<napi::bindgen_prelude::PromiseRaw<'e, V>>
+where
+    T: Send + 'static,
+    F: Send + 'static,
+    V: napi::bindgen_prelude::ToNapiValue,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, out| match out {
+        Ok(t) => done(env, t).map_err(|e| to_rejection(env, e)),
+        Err(f) => Err(reject(env, f)),
+    })
+    .or_napi()
+}

@@ -146,11 +146,7 @@ where
     T: Send + 'static,
     V: ToNapiValue,
 {
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, out| match out {
-        Ok(t) => done(env, t).map_err(|e| to_rejection(env, e)),
-        Err(f) => Err(rejection(env, f)),
-    })
-    .or_napi()
+    crate::error::spawn_promise(env, fut, done, rejection)
 }
 
 // ------------------------------------------------------------------ state
