@@ -18,7 +18,7 @@ use vault_core::machine::{
     SecretEntry, SecretName, ServiceGrant, ServiceKeyring, ServiceToken,
 };
 use vault_core::{SecretId, SecretString, ServiceId, VaultId, rng};
-use vault_sync::grpc::proto;
+use vault_sync::grpc::{GrpcCode, proto};
 use zeroize::Zeroizing;
 
 /// The generated client over tonic's channel.
@@ -738,7 +738,9 @@ impl SecretsClient {
                     continue;
                 }
                 Ok(proto::Outcome::NotFound) => SecretsError::NotFound,
-                Ok(proto::Outcome::PermissionDenied) if res.code == "access_denied" => {
+                Ok(proto::Outcome::PermissionDenied)
+                    if res.code.parse() == Ok(GrpcCode::AccessDenied) =>
+                {
                     SecretsError::AccessDenied
                 }
                 Ok(proto::Outcome::PermissionDenied) => SecretsError::AccessRequested,

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 use tonic::{Code, Status};
-use vault_sync::grpc::{ERROR_CODE_KEY, RETRY_AFTER_KEY};
+use vault_sync::grpc::{ERROR_CODE_KEY, GrpcCode, RETRY_AFTER_KEY};
 
 /// Longest transport detail kept, in characters.
 const MAX_DETAIL: usize = 300;
@@ -207,37 +207,56 @@ fn stable_code(code: &str) -> String {
 }
 
 impl SecretsError {
+    /// The server's stable code when the call was
+    /// [`Rejected`](SecretsError::Rejected) with one this server knows
+    /// (`None` for every other variant, and for a code newer than this
+    /// client), so callers match on the enum, never on a string.
+    ///
+    /// ```
+    /// use vault_secrets::SecretsError;
+    /// use vault_sync::grpc::GrpcCode;
+    /// let e = SecretsError::Rejected { code: "malformed".into() };
+    /// assert_eq!(e.rejected_code(), Some(GrpcCode::Malformed));
+    /// assert_eq!(SecretsError::Timeout.rejected_code(), None);
+    /// ```
+    pub fn rejected_code(&self) -> Option<GrpcCode> {
+        match self {
+            SecretsError::Rejected { code } => code.parse().ok(),
+            _ => None,
+        }
+    }
+
     /// Maps a failed call's status: its `vault-error-code` when it has one,
     /// its gRPC code otherwise.
     pub(crate) fn from_status(status: &Status) -> Self {
         let md = status.metadata();
-        let code = md.get(ERROR_CODE_KEY).and_then(|v| v.to_str().ok());
-        match code {
-            Some("unauthenticated") => SecretsError::Unauthenticated,
-            Some("pending_approval") => SecretsError::PendingApproval,
-            Some("denied") => SecretsError::Denied,
-            Some("not_allowed_from_address") => SecretsError::NotAllowedFromAddress,
-            Some("secret_not_found") => SecretsError::NotFound,
-            Some("access_requested") => SecretsError::AccessRequested,
-            Some("access_denied") => SecretsError::AccessDenied,
-            Some("project_not_found") => SecretsError::ProjectNotFound,
-            Some("already_registered") => SecretsError::AlreadyRegistered,
-            Some("too_many_pending") => SecretsError::TooManyPending,
-            Some("rate_limited") => SecretsError::RateLimited {
+        let raw = md.get(ERROR_CODE_KEY).and_then(|v| v.to_str().ok());
+        match raw.map(|r| r.parse::<GrpcCode>().unwrap_or(GrpcCode::Unknown)) {
+            Some(GrpcCode::Unauthenticated) => SecretsError::Unauthenticated,
+            Some(GrpcCode::PendingApproval) => SecretsError::PendingApproval,
+            Some(GrpcCode::Denied) => SecretsError::Denied,
+            Some(GrpcCode::NotAllowedFromAddress) => SecretsError::NotAllowedFromAddress,
+            Some(GrpcCode::SecretNotFound) => SecretsError::NotFound,
+            Some(GrpcCode::AccessRequested) => SecretsError::AccessRequested,
+            Some(GrpcCode::AccessDenied) => SecretsError::AccessDenied,
+            Some(GrpcCode::ProjectNotFound) => SecretsError::ProjectNotFound,
+            Some(GrpcCode::AlreadyRegistered) => SecretsError::AlreadyRegistered,
+            Some(GrpcCode::TooManyPending) => SecretsError::TooManyPending,
+            Some(GrpcCode::RateLimited) => SecretsError::RateLimited {
                 retry_after: md
                     .get(RETRY_AFTER_KEY)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|s| s.parse::<u64>().ok())
                     .map(Duration::from_secs),
             },
-            Some("audit_unavailable") => SecretsError::Unavailable {
+            Some(GrpcCode::AuditUnavailable) => SecretsError::Unavailable {
                 detail: "audit_unavailable: the server could not record the access".into(),
             },
-            Some("unavailable") => SecretsError::Unavailable {
+            Some(GrpcCode::Unavailable) => SecretsError::Unavailable {
                 detail: "unavailable".into(),
             },
-            Some(other) => SecretsError::Rejected {
-                code: stable_code(other),
+            Some(_) => SecretsError::Rejected {
+                code: stable_code(raw.unwrap_or_default()),
             },
             None => match status.code() {
                 Code::Unavailable => SecretsError::Unavailable {
@@ -321,13 +340,12 @@ mod tests {
             ("audit_unavailable", |e| {
                 matches!(e, SecretsError::Unavailable { .. })
             }),
-            (
-                "malformed",
-                |e| matches!(e, SecretsError::Rejected { code } if code == "malformed"),
-            ),
+            ("malformed", |e| {
+                e.rejected_code() == Some(GrpcCode::Malformed)
+            }),
             (
                 "Robert'); DROP",
-                |e| matches!(e, SecretsError::Rejected { code } if code == "unknown"),
+                |e| matches!(e, SecretsError::Rejected { code } if code.as_str() == "unknown"),
             ),
         ];
         for (code, check) in cases {

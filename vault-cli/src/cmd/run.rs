@@ -21,6 +21,7 @@ use vault_core::SecretString;
 use vault_core::machine::template::{self, EnvTemplate, EnvValue, SecretRef};
 use vault_core::machine::{ProjectRef, SecretName, ServiceToken};
 use vault_secrets::{ConfigError, SecretsClient, SecretsError};
+use vault_sync::grpc::GrpcCode;
 
 /// Largest template read (`--env-file`, `vault inject -i`).
 const MAX_TEMPLATE: u64 = 4 << 20;
@@ -132,7 +133,9 @@ fn secrets_error(e: SecretsError) -> CliError {
             Some("is this the server the project was created on?"),
         ),
         SecretsError::Unavailable { .. } => (exit::SERVER, "unavailable", None),
-        SecretsError::Rejected { code } if code == "internal" => (exit::SERVER, "internal", None),
+        e @ SecretsError::Rejected { .. } if e.rejected_code() == Some(GrpcCode::Internal) => {
+            (exit::SERVER, "internal", None)
+        }
         SecretsError::Rejected { .. } => (exit::REFUSED, "rejected", None),
         SecretsError::Timeout | SecretsError::Transport { .. } => (
             exit::NETWORK,
@@ -814,7 +817,7 @@ pub(crate) async fn register(ctx: &Ctx, args: Register) -> CliResult<()> {
             )));
         }
         Err(e) => {
-            let bad_key = matches!(&e, SecretsError::Rejected { code } if code == "malformed")
+            let bad_key = e.rejected_code() == Some(GrpcCode::Malformed)
                 || matches!(&e, SecretsError::Crypto(_));
             let c = secrets_error(e);
             return Err(if bad_key {

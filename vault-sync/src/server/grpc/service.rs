@@ -17,7 +17,7 @@
 
 use super::proto::secrets_server::Secrets;
 use super::proto::{self, secret_event};
-use super::status::GrpcError;
+use super::status::{GrpcCode, GrpcError};
 use super::watch;
 use crate::server::AppState;
 use crate::server::machine::auth::{self, Caller, Need};
@@ -454,9 +454,9 @@ impl Secrets for SecretsService {
                     FetchOutcome::NotGranted { status, .. } => {
                         res.outcome = proto::Outcome::PermissionDenied.into();
                         res.code = if status == RequestStatus::Denied {
-                            "access_denied".into()
+                            GrpcCode::AccessDenied.as_str().into()
                         } else {
-                            "access_requested".into()
+                            GrpcCode::AccessRequested.as_str().into()
                         };
                     }
                 }

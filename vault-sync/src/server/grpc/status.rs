@@ -10,7 +10,7 @@ use crate::store::StoreError;
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
-pub use crate::grpc::{ERROR_CODE_KEY, RETRY_AFTER_KEY};
+pub use crate::grpc::{ERROR_CODE_KEY, GrpcCode, RETRY_AFTER_KEY};
 
 /// Why a call was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -73,86 +73,88 @@ pub enum GrpcError {
 
 impl GrpcError {
     /// The gRPC code, the stable code and the message.
-    fn parts(&self) -> (Code, &'static str, &'static str) {
+    fn parts(&self) -> (Code, GrpcCode, &'static str) {
         match self {
             GrpcError::Unauthenticated => (
                 Code::Unauthenticated,
-                "unauthenticated",
+                GrpcCode::Unauthenticated,
                 "unknown, revoked or expired service token",
             ),
             GrpcError::PendingApproval => (
                 Code::FailedPrecondition,
-                "pending_approval",
+                GrpcCode::PendingApproval,
                 "the service is registered and waits for a project member's approval",
             ),
             GrpcError::Denied => (
                 Code::FailedPrecondition,
-                "denied",
+                GrpcCode::Denied,
                 "a project member denied this registration",
             ),
             GrpcError::NotAllowedFromAddress => (
                 Code::PermissionDenied,
-                "not_allowed_from_address",
+                GrpcCode::NotAllowedFromAddress,
                 "this address is outside the service's or project's allowlist",
             ),
             GrpcError::AccessRequested => (
                 Code::PermissionDenied,
-                "access_requested",
+                GrpcCode::AccessRequested,
                 "the secret is not granted to this service: an access request is filed",
             ),
             GrpcError::AccessDenied => (
                 Code::PermissionDenied,
-                "access_denied",
+                GrpcCode::AccessDenied,
                 "the secret is not granted to this service and the request was denied",
             ),
             GrpcError::SecretNotFound => (
                 Code::NotFound,
-                "secret_not_found",
+                GrpcCode::SecretNotFound,
                 "no secret has this name: the project's members see it as missing",
             ),
-            GrpcError::ProjectNotFound => (Code::NotFound, "project_not_found", "no such project"),
+            GrpcError::ProjectNotFound => {
+                (Code::NotFound, GrpcCode::ProjectNotFound, "no such project")
+            }
             GrpcError::AlreadyRegistered => (
                 Code::AlreadyExists,
-                "already_registered",
+                GrpcCode::AlreadyRegistered,
                 "this service is registered already",
             ),
-            GrpcError::Malformed(what) => (Code::InvalidArgument, "malformed", what),
+            GrpcError::Malformed(what) => (Code::InvalidArgument, GrpcCode::Malformed, what),
             GrpcError::UnsupportedVersion => (
                 Code::InvalidArgument,
-                "unsupported_version",
+                GrpcCode::UnsupportedVersion,
                 "unsupported format version",
             ),
             GrpcError::InvalidPeerValue => (
                 Code::InvalidArgument,
-                "invalid_peer_value",
+                GrpcCode::InvalidPeerValue,
                 "a public key is not usable",
             ),
             GrpcError::RateLimited(_) => (
                 Code::ResourceExhausted,
-                "rate_limited",
+                GrpcCode::RateLimited,
                 "too many attempts: wait and try again",
             ),
             GrpcError::TooManyPending => (
                 Code::ResourceExhausted,
-                "too_many_pending",
+                GrpcCode::TooManyPending,
                 "too many services wait for approval in this project",
             ),
             GrpcError::TooManyStreams => (
                 Code::ResourceExhausted,
-                "too_many_streams",
+                GrpcCode::TooManyStreams,
                 "this service already holds the most watch streams allowed",
             ),
             GrpcError::AuditUnavailable => (
                 Code::Unavailable,
-                "audit_unavailable",
+                GrpcCode::AuditUnavailable,
                 "the access could not be recorded in the audit log, so it is refused",
             ),
             GrpcError::Unavailable(_) => (
                 Code::Unavailable,
-                "unavailable",
+                GrpcCode::Unavailable,
                 "the service is temporarily unavailable",
             ),
-            GrpcError::Internal(_) => (Code::Internal, "internal", "internal server error"),
+            GrpcError::Internal(_) => (Code::Internal, GrpcCode::Internal, "internal server error"),
         }
     }
 
@@ -210,11 +212,14 @@ impl From<GrpcError> for Status {
             GrpcError::Unavailable(detail) => {
                 tracing::warn!(%detail, "gRPC dependency unavailable")
             }
-            _ => tracing::debug!(code = error_code, "gRPC call refused"),
+            _ => tracing::debug!(code = error_code.as_str(), "gRPC call refused"),
         }
         let mut status = Status::new(code, message);
         let md = status.metadata_mut();
-        md.insert(ERROR_CODE_KEY, MetadataValue::from_static(error_code));
+        md.insert(
+            ERROR_CODE_KEY,
+            MetadataValue::from_static(error_code.as_str()),
+        );
         if let GrpcError::RateLimited(secs) = e {
             md.insert(RETRY_AFTER_KEY, MetadataValue::from(secs));
         }
