@@ -31,91 +31,31 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 ITEMS=${ITEMS:-10000}
 RUNS=${RUNS:-20}
-PGHOST=${PGHOST:-127.0.0.1}
-PGPORT=${PGPORT:-5432}
-PGUSER=${PGUSER:-postgres}
 OUT="$ROOT/target/bench-server"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 WORK=$(mktemp -d)
-SERVER_PID=""
-PGDB=""
-
-say() { printf '%s\n' "$*"; }
-
-cleanup() {
-    stop_server
-    if [ -n "$PGDB" ]; then
-        psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -qAt \
-            -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" \
-            -c "DROP ROLE IF EXISTS ${PGDB/db_/app_}" -c "DROP ROLE IF EXISTS ${PGDB/db_/owner_}" >/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
+# shellcheck source=bench/server/lib.sh
+source "$ROOT/bench/server/lib.sh"
 trap cleanup EXIT
 
-say "== vault-server benchmarks (bench/server/run.sh) =="
-say "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)   commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
-say "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-cpu_sample() { awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat; }
-read -r B0 T0 < <(cpu_sample); sleep 2; read -r B1 T1 < <(cpu_sample)
-BUSY=$(( (B1 - B0) * 100 / (T1 - T0 > 0 ? T1 - T0 : 1) ))
-say "other CPU use just before the run: ${BUSY}% of all cores$([ "$BUSY" -gt 10 ] && echo '  WARNING: machine busy, figures will read low')"
+machine_header "vault-server benchmarks (bench/server/run.sh)"
 say "load:    $CONNS connections, ${DURATION} s measured after ${WARMUP} s warm-up; loadgen and server share the machine"
 
 cargo build --release --quiet -p vault-server --bin vault-server --example loadgen
 BIN="$ROOT/target/release/vault-server"
 LOADGEN="$ROOT/target/release/examples/loadgen"
 
-# CPU seconds (user + system) of a set of processes.
-cpu_of() { # pids...
-    local t=0 p
-    for p in "$@"; do
-        if [ -r "/proc/$p/stat" ]; then
-            t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-        fi
-    done
-    echo "$t"
-}
-pg_pids() { pgrep -u postgres -d ' ' postgres 2>/dev/null || true; }
-TICK=$(getconf CLK_TCK)
-
-start_server() { # args...
-    : >"$WORK/stdout"
-    VAULT_LOG=warn "$BIN" --listen 127.0.0.1:0 --login-starts-per-minute 1000000000 "$@" \
-        >"$WORK/stdout" 2>>"$SERVER_LOG" &
-    SERVER_PID=$!
-    for _ in $(seq 1 300); do
-        grep -q "listening on" "$WORK/stdout" 2>/dev/null && break
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; exit 1; }
-        sleep 0.1
-    done
-    URL=$(sed -n 's/^vault-server listening on //p' "$WORK/stdout")
-    [ -n "$URL" ] || { say "server did not start"; cat "$SERVER_LOG" >&2; exit 1; }
-}
-
-stop_server() {
-    if [ -n "$SERVER_PID" ]; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    fi
-}
-
 # run LABEL SCENARIO [ARGS...]: one loadgen scenario; prints its line and the
 # CPU the server and Postgres used meanwhile (whole run, setup included).
 run() {
     local label=$1; shift
-    local s0 p0 t0 s1 p1 t1 pids
-    pids=$(pg_pids)
-    s0=$(cpu_of "$SERVER_PID"); p0=$(cpu_of $pids); t0=$(date +%s.%N)
+    cpu_window_start
     "$LOADGEN" --url "$URL" -c "$CONNS" -d "$DURATION" --warmup "$WARMUP" --label "$label" "$@" \
         2>"$WORK/lg.err" >>"$RESULTS" || { cat "$WORK/lg.err"; return 1; }
-    s1=$(cpu_of "$SERVER_PID"); p1=$(cpu_of $pids); t1=$(date +%s.%N)
     grep -v '^seeded' "$WORK/lg.err" | sed "s/^/  [$label] /"
-    awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v t0="$t0" -v t1="$t1" -v hz="$TICK" -v l="$label" 'BEGIN {
-        w = t1 - t0; printf "  [%s]   CPU meanwhile (%.0f s incl. setup): vault-server %.0f%%, postgres %.0f%% of one core\n", l, w, 100*s/hz/w, 100*p/hz/w }'
+    cpu_window_report "$label"
 }
 
 # Delta sync again with wrk (C, one thread per core) against one account:
@@ -134,26 +74,12 @@ wrk_delta() { # label
         END { printf "{\"label\":\"%s\",\"scenario\":\"delta-sync-wrk\",\"req_per_s\":%s,\"p50\":\"%s\",\"p99\":\"%s\"}\n", l, rps, p50, p99 }' "$WORK/wrk.out" >>"$RESULTS"
 }
 
-backend_args() {
-    case $1 in
-        sqlite) echo "--data-dir $WORK/sqlite" ;;
-        postgres) echo "--data-dir $WORK/pg --database-url postgres://${PGDB/db_/app_}@$PGHOST:$PGPORT/$PGDB --migrate-url postgres://${PGDB/db_/owner_}@$PGHOST:$PGPORT/$PGDB" ;;
-    esac
-}
-
 for backend in $BACKENDS; do
     say ""
     say "-- $backend --"
     SERVER_LOG="$OUT/server-$backend.log"
     : >"$SERVER_LOG"
-    if [ "$backend" = postgres ]; then
-        suffix=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
-        PGDB="vault_bench_db_$suffix"
-        psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -qAt \
-            -c "CREATE ROLE ${PGDB/db_/owner_} LOGIN" -c "CREATE ROLE ${PGDB/db_/app_} LOGIN" \
-            -c "CREATE DATABASE $PGDB OWNER ${PGDB/db_/owner_}" >/dev/null
-        say "database: $PGDB on $PGHOST:$PGPORT ($(psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -qAt -c 'SHOW server_version'))"
-    fi
+    [ "$backend" = postgres ] && pg_create
     # shellcheck disable=SC2046
     start_server $(backend_args "$backend")
     run "$backend" delta
@@ -172,12 +98,7 @@ for backend in $BACKENDS; do
     start_server $(backend_args "$backend") --protocol srp
     run "$backend" login-srp
     stop_server
-    if [ "$backend" = postgres ]; then
-        psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -qAt \
-            -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" \
-            -c "DROP ROLE IF EXISTS ${PGDB/db_/app_}" -c "DROP ROLE IF EXISTS ${PGDB/db_/owner_}" >/dev/null
-        PGDB=""
-    fi
+    pg_drop
 done
 
 say ""

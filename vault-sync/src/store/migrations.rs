@@ -61,6 +61,7 @@ pub(crate) static SQLITE: &[Migration] = migrations!("sqlite":
     5 "0005_identifier_normalisation.sql" "identifier normalisation" Some(DataStep::NormaliseIdentifiers),
     6 "0006_account_kinds.sql" "account kinds" Some(DataStep::CountAccountKinds),
     7 "0007_machine_secrets.sql" "machine secrets" None,
+    8 "0008_policies_evaluated_once.sql" "policies evaluated once" None,
 );
 
 /// The Postgres schema (row-level security in 0002).
@@ -72,6 +73,7 @@ pub(crate) static POSTGRES: &[Migration] = migrations!("postgres":
     5 "0005_identifier_normalisation.sql" "identifier normalisation" Some(DataStep::NormaliseIdentifiers),
     6 "0006_account_kinds.sql" "account kinds" Some(DataStep::CountAccountKinds),
     7 "0007_machine_secrets.sql" "machine secrets" None,
+    8 "0008_policies_evaluated_once.sql" "policies evaluated once" None,
 );
 
 #[cfg(test)]

@@ -182,9 +182,10 @@ pub(crate) enum Mode {
     Write,
     /// Reads several statements from one snapshot.
     Snapshot,
-    /// Reads the feed (Postgres: plan it once per connection, no parallel
-    /// workers; see `postgres::begin`).
-    Feed,
+    /// Reads on a hot path whose statement costs more to plan than to run
+    /// (the feed, a service's secret reads). Postgres: plan it once per
+    /// connection, no parallel workers; see `postgres::begin`.
+    HotRead,
 }
 
 enum Backend {

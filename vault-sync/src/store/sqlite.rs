@@ -57,7 +57,7 @@ pub(crate) async fn begin(
 ) -> Result<Transaction<'static, Db>> {
     Ok(match mode {
         Mode::Write => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Mode::Read | Mode::Snapshot | Mode::Feed => pool.begin().await?,
+        Mode::Read | Mode::Snapshot | Mode::HotRead => pool.begin().await?,
     })
 }
 

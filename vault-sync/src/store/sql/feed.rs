@@ -17,7 +17,7 @@ impl Ops {
             None => Pos::start(),
         };
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        let mut tx = self.tx(&Scope::Account(me), Mode::Feed).await?;
+        let mut tx = self.tx(&Scope::Account(me), Mode::HotRead).await?;
         let rows = self
             .q(FEED_SQL)
             .bind(me.to_string())

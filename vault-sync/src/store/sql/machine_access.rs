@@ -68,7 +68,8 @@ impl Ops {
              WHERE s.project_id = $1 AND s.blind_index IN ({})",
             placeholders.join(", ")
         );
-        let mut tx = self.tx(&scope, Mode::Read).await?;
+        // The hot path of every GetSecret(s): plan once per connection.
+        let mut tx = self.tx(&scope, Mode::HotRead).await?;
         let mut q = self.q(&sql).bind(&p).bind(&sid);
         for (b, _) in wanted {
             q = q.bind(b.to_string());
