@@ -72,6 +72,7 @@ pub mod rng;
 pub mod rotation;
 pub mod secret;
 pub mod secret_key;
+pub mod server_keyring;
 pub mod shamir;
 pub mod sharing;
 pub mod srp;
