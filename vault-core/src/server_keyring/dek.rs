@@ -115,15 +115,7 @@ impl WrappedDek {
     /// and errors as `docs/format.md` §17.3 lists them.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "wrapped DEK";
-        let (&version, rest) = bytes
-            .split_first()
-            .ok_or(KeyringError::malformed(WHAT, "empty"))?;
-        if version != SERVER_KEYRING_FORMAT_VERSION {
-            return Err(KeyringError::UnsupportedVersion {
-                what: WHAT,
-                version,
-            });
-        }
+        let rest = super::strip_version(bytes, WHAT)?;
         let (kek_id, env) = rest
             .split_first_chunk::<16>()
             .ok_or(KeyringError::malformed(WHAT, "truncated"))?;

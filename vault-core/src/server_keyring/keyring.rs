@@ -340,15 +340,7 @@ impl SealedKeyring {
     /// authenticates).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "sealed keyring";
-        let (&version, env) = bytes
-            .split_first()
-            .ok_or(KeyringError::malformed(WHAT, "empty"))?;
-        if version != SERVER_KEYRING_FORMAT_VERSION {
-            return Err(KeyringError::UnsupportedVersion {
-                what: WHAT,
-                version,
-            });
-        }
+        let env = super::strip_version(bytes, WHAT)?;
         let envelope = super::parse_envelope(env, WHAT)?;
         if envelope.plaintext_len() < 4 + RECORD_LEN
             || envelope.plaintext_len() > 4 + MAX_KEKS * RECORD_LEN

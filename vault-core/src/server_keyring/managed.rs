@@ -97,15 +97,7 @@ impl SealedManaged {
     /// Parses the binary form (layout only; [`open_managed`] authenticates).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "sealed managed secret";
-        let (&version, rest) = bytes
-            .split_first()
-            .ok_or(KeyringError::malformed(WHAT, "empty"))?;
-        if version != SERVER_KEYRING_FORMAT_VERSION {
-            return Err(KeyringError::UnsupportedVersion {
-                what: WHAT,
-                version,
-            });
-        }
+        let rest = super::strip_version(bytes, WHAT)?;
         let (wrapped, env) = rest
             .split_first_chunk::<WRAPPED_DEK_LEN>()
             .ok_or(KeyringError::malformed(WHAT, "truncated"))?;

@@ -120,6 +120,19 @@ fn open_envelope(
     envelope::open_raw(env, key, context).map_err(|_| KeyringError::Decrypt(what))
 }
 
+/// Strips the leading format-version byte every record of this module
+/// starts with: `malformed` when empty, `unsupported_version` when it is
+/// not [`SERVER_KEYRING_FORMAT_VERSION`].
+fn strip_version<'a>(bytes: &'a [u8], what: &'static str) -> Result<&'a [u8]> {
+    let (&version, rest) = bytes
+        .split_first()
+        .ok_or(KeyringError::malformed(what, "empty"))?;
+    if version != SERVER_KEYRING_FORMAT_VERSION {
+        return Err(KeyringError::UnsupportedVersion { what, version });
+    }
+    Ok(rest)
+}
+
 /// Parses the envelope inside a record, refusing every algorithm but
 /// XChaCha20-Poly1305 (see [`seal_envelope`] for why).
 fn parse_envelope(bytes: &[u8], what: &'static str) -> Result<Envelope> {
