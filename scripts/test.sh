@@ -25,7 +25,7 @@ export VAULT_SCHEMATHESIS="${VAULT_SCHEMATHESIS:-1}"
 # binding suites below reuse these instead of building their own copies
 # (VAULT_PREBUILT_DIR); run on their own, they still build what they need.
 step "Rust workspace: build every target once (libraries, binaries, cdylibs, tests)"
-cargo build --workspace --all-features --lib --bins --tests --examples
+cargo build --workspace --all-features --lib --bins --tests --benches --examples
 target_dir="$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 export VAULT_PREBUILT_DIR="$target_dir/debug"
