@@ -136,63 +136,25 @@ pub mod paths {
 
 pub mod machine;
 
-macro_rules! error_codes {
-    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
-        /// The stable machine code of every error response (`ErrorBody::error`),
-        /// written as the snake_case text shown on each variant. The server
-        /// answers with these; the client, the CLI and the bindings match on
-        /// them, never on the text.
-        ///
-        /// A code this build does not know (from a newer server) parses as
-        /// [`ErrorCode::Unknown`]; treat it like its HTTP status class.
-        ///
-        /// ```
-        /// use vault_sync::api::ErrorCode;
-        /// assert_eq!(ErrorCode::StaleKey.as_str(), "stale_key");
-        /// assert_eq!("conflict".parse::<ErrorCode>(), Ok(ErrorCode::Conflict));
-        /// assert_eq!(serde_json::to_string(&ErrorCode::RateLimited).unwrap(), r#""rate_limited""#);
-        /// let later: ErrorCode = serde_json::from_str(r#""some_new_code""#).unwrap();
-        /// assert_eq!(later, ErrorCode::Unknown);
-        /// ```
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "server", derive(ToSchema))]
-        #[serde(rename_all = "snake_case")]
-        #[non_exhaustive]
-        pub enum ErrorCode {
-            $($(#[$doc])* #[serde(rename = $text)] $variant,)*
-            /// A code this build does not know.
-            #[serde(other)]
-            Unknown,
-        }
-
-        impl ErrorCode {
-            /// Every known code, in declaration order.
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
-
-            /// The code's wire text (`"unknown"` for [`ErrorCode::Unknown`]).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $text,)*
-                    ErrorCode::Unknown => "unknown",
-                }
-            }
-        }
-
-        impl core::str::FromStr for ErrorCode {
-            type Err = core::convert::Infallible;
-
-            /// Never fails: an unknown text is [`ErrorCode::Unknown`].
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(match s {
-                    $($text => ErrorCode::$variant,)*
-                    _ => ErrorCode::Unknown,
-                })
-            }
-        }
-    };
-}
-
-error_codes! {
+stable_codes! {
+    /// The stable machine code of every error response (`ErrorBody::error`),
+    /// written as the snake_case text shown on each variant. The server
+    /// answers with these; the client, the CLI and the bindings match on
+    /// them, never on the text.
+    ///
+    /// A code this build does not know (from a newer server) parses as
+    /// [`ErrorCode::Unknown`]; treat it like its HTTP status class.
+    ///
+    /// ```
+    /// use vault_sync::api::ErrorCode;
+    /// assert_eq!(ErrorCode::StaleKey.as_str(), "stale_key");
+    /// assert_eq!("conflict".parse::<ErrorCode>(), Ok(ErrorCode::Conflict));
+    /// assert_eq!(serde_json::to_string(&ErrorCode::RateLimited).unwrap(), r#""rate_limited""#);
+    /// let later: ErrorCode = serde_json::from_str(r#""some_new_code""#).unwrap();
+    /// assert_eq!(later, ErrorCode::Unknown);
+    /// ```
+    #[cfg_attr(feature = "server", derive(ToSchema))]
+    ErrorCode;
     /// 400: the request is malformed or inconsistent.
     BadRequest = "bad_request",
     /// 400: a value failed vault-core's parsing (`vault_core::Error::Malformed`).
@@ -234,12 +196,6 @@ error_codes! {
     Internal = "internal",
     /// 503: a dependency is down.
     Unavailable = "unavailable",
-}
-
-impl core::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// Every error response: a stable machine code and a message for people.

@@ -25,58 +25,22 @@ pub const ERROR_CODE_KEY: &str = "vault-error-code";
 /// The metadata key of the seconds to wait (with `rate_limited`).
 pub const RETRY_AFTER_KEY: &str = "vault-retry-after";
 
-macro_rules! grpc_codes {
-    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
-        /// The stable code a failed gRPC call carries in
-        /// [`ERROR_CODE_KEY`] (and a `GetSecrets` result in its `code`):
-        /// one vocabulary for the server that writes it and the clients
-        /// that read it, so neither compares text.
-        ///
-        /// A code this build does not know (from a newer server) parses as
-        /// [`GrpcCode::Unknown`].
-        ///
-        /// ```
-        /// use vault_sync::grpc::GrpcCode;
-        /// assert_eq!(GrpcCode::AccessDenied.as_str(), "access_denied");
-        /// assert_eq!("pending_approval".parse(), Ok(GrpcCode::PendingApproval));
-        /// assert_eq!("from_the_future".parse(), Ok(GrpcCode::Unknown));
-        /// ```
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GrpcCode {
-            $($(#[$doc])* $variant,)*
-            /// A code this build does not know.
-            Unknown,
-        }
-
-        impl GrpcCode {
-            /// Every known code, in declaration order.
-            pub const ALL: &'static [GrpcCode] = &[$(GrpcCode::$variant,)*];
-
-            /// The code's wire text (`"unknown"` for [`GrpcCode::Unknown`]).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(GrpcCode::$variant => $text,)*
-                    GrpcCode::Unknown => "unknown",
-                }
-            }
-        }
-
-        impl core::str::FromStr for GrpcCode {
-            type Err = core::convert::Infallible;
-
-            /// Never fails: an unknown text is [`GrpcCode::Unknown`].
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(match s {
-                    $($text => GrpcCode::$variant,)*
-                    _ => GrpcCode::Unknown,
-                })
-            }
-        }
-    };
-}
-
-grpc_codes! {
+stable_codes! {
+    /// The stable code a failed gRPC call carries in
+    /// [`ERROR_CODE_KEY`] (and a `GetSecrets` result in its `code`):
+    /// one vocabulary for the server that writes it and the clients
+    /// that read it, so neither compares text.
+    ///
+    /// A code this build does not know (from a newer server) parses as
+    /// [`GrpcCode::Unknown`].
+    ///
+    /// ```
+    /// use vault_sync::grpc::GrpcCode;
+    /// assert_eq!(GrpcCode::AccessDenied.as_str(), "access_denied");
+    /// assert_eq!("pending_approval".parse(), Ok(GrpcCode::PendingApproval));
+    /// assert_eq!("from_the_future".parse(), Ok(GrpcCode::Unknown));
+    /// ```
+    GrpcCode;
     /// UNAUTHENTICATED: unknown service, wrong secret, revoked or expired.
     Unauthenticated = "unauthenticated",
     /// FAILED_PRECONDITION: registered, waits for approval.
@@ -113,10 +77,4 @@ grpc_codes! {
     Unavailable = "unavailable",
     /// INTERNAL: the detail is in the server's log only.
     Internal = "internal",
-}
-
-impl core::fmt::Display for GrpcCode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
-    }
 }

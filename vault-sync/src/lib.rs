@@ -61,6 +61,8 @@
 //! # }).unwrap();
 //! ```
 
+#[macro_use]
+mod codes;
 pub mod api;
 #[cfg(feature = "client")]
 pub mod client;
